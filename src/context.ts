@@ -1,0 +1,34 @@
+/**
+ * What every part of one installation shares: the Sequelize instance, its
+ * AsyncTask model, the registry and the settings chosen in installAsync().
+ */
+import type { EventEmitter } from 'node:events'
+import type { ModelStatic, Sequelize } from 'sequelize'
+import type { AsyncTask } from './task-model.js'
+import type { Registry } from './registry.js'
+import type { Logger } from './logger.js'
+import type { Backoff } from './backoff.js'
+
+export interface Settings {
+  /** Default number of runs before a task fails for good (1: no retry). */
+  maxAttempts: number
+  /** How long a claimed task stays locked without a heartbeat, in ms. */
+  leaseMs: number
+  /** How often a task may lose its worker before it fails with WorkerLostError. */
+  maxInterruptions: number
+  /** Largest stored arguments, in bytes of JSON text. */
+  maxPayloadBytes: number
+  /** Delay before retry number `attempt` (1-based), in ms. */
+  backoff: Backoff
+  logger: Logger
+}
+
+export interface Context {
+  sequelize: Sequelize
+  dialect: 'postgres' | 'mysql' | 'mariadb' | 'sqlite'
+  AsyncTask: ModelStatic<AsyncTask>
+  registry: Registry
+  settings: Settings
+  /** In-process wake-up: emits 'enqueued' (queue name) after a task becomes visible. */
+  events: EventEmitter
+}

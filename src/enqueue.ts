@@ -1,0 +1,116 @@
+/**
+ * enqueue: turn `target.async(action, options)` into one stored task row.
+ * Everything that could make the task fail for a reason known now (unknown
+ * method, unsaved record, arguments that cannot round-trip, bad options) is
+ * refused here, before anything is written.
+ */
+import { Model } from 'sequelize'
+import type { Context } from './context.js'
+import { EnqueueError } from './errors.js'
+import { checkOptions, describe, type EnqueueOptions } from './options.js'
+import { ownMethod } from './registry.js'
+import { RecordRef } from './record-ref.js'
+import { serialize } from './serializer.js'
+import type { AsyncTask } from './task-model.js'
+
+interface Target {
+  objectType: string
+  objectId: string | null
+  /** What holds the method: the record, the model class or the plain target. */
+  holder: object
+}
+
+/** The stored reference of a saved record of this installation. */
+export function recordRef(ctx: Context, record: Model, what: string): RecordRef {
+  const model = record.constructor as typeof Model
+  if (record.sequelize !== ctx.sequelize || ctx.registry.model(model.name) !== model) {
+    throw new EnqueueError(
+      `${what} is a ${model.name} record of another Sequelize instance; tasks can only refer to models of the instance passed to installAsync().`,
+    )
+  }
+  const pkAttrs = Object.keys((model as unknown as { primaryKeys: object }).primaryKeys)
+  if (pkAttrs.length !== 1) {
+    throw new EnqueueError(`${what}: ${model.name} has a composite primary key; pass its key values as arguments instead.`)
+  }
+  const id = record.get(pkAttrs[0] as string) as unknown
+  if (record.isNewRecord || id === null || id === undefined) {
+    throw new EnqueueError(`${what} is an unsaved ${model.name}; save() it first (or create() it) so the worker can load it.`)
+  }
+  if (typeof id !== 'string' && typeof id !== 'number' && typeof id !== 'bigint') {
+    throw new EnqueueError(`${what}: ${model.name} has a primary key of an unsupported type (${describe(id)}).`)
+  }
+  return new RecordRef(model.name, typeof id === 'bigint' ? id.toString() : id)
+}
+
+function resolveTarget(ctx: Context, target: object): Target {
+  if (target instanceof Model) {
+    const ref = recordRef(ctx, target, 'The record')
+    return { objectType: ref.model, objectId: String(ref.id), holder: target }
+  }
+  if (typeof target === 'function' && target.prototype instanceof Model) {
+    const model = target as typeof Model
+    if (ctx.registry.model(model.name) !== model) {
+      throw new EnqueueError(`${model.name} is not a model of the Sequelize instance passed to installAsync().`)
+    }
+    return { objectType: model.name, objectId: null, holder: model }
+  }
+  const name = ctx.registry.nameOf(target)
+  if (!name) {
+    const label = typeof target === 'function' ? (target as { name?: string }).name || 'this class' : 'this object'
+    throw new EnqueueError(
+      `${label} is not registered, so no worker could run it. Register it: installAsync(sequelize, { classes: { ${label} } }) or tasks.register('${label}', ${label}).`,
+    )
+  }
+  return { objectType: name, objectId: null, holder: target }
+}
+
+/** Stores a task; resolves to its row once written (and visible when the transaction, if any, commits). */
+export async function enqueue(
+  ctx: Context,
+  target: object,
+  action: string,
+  options: EnqueueOptions = {},
+  defaultPriority = 10,
+): Promise<AsyncTask> {
+  const resolved = resolveTarget(ctx, target)
+  if (typeof action !== 'string' || !ownMethod(resolved.holder, action)) {
+    throw new EnqueueError(
+      `${resolved.objectType} has no method ${describe(action)} that a task may call. Name a method defined on ${resolved.objectType} itself (not inherited from Sequelize or Object).`,
+    )
+  }
+  const opts = checkOptions(options, { priority: defaultPriority, maxAttempts: ctx.settings.maxAttempts })
+  const args = options.args ?? []
+  if (!Array.isArray(args)) throw new EnqueueError(`Option args must be an array of arguments; got ${describe(args)}.`)
+  const argsJson = serialize(args, 'args', (value) =>
+    value instanceof Model ? recordRef(ctx, value, 'An argument') : undefined,
+  )
+  if (Buffer.byteLength(argsJson) > ctx.settings.maxPayloadBytes) {
+    throw new EnqueueError(
+      `The arguments take ${Buffer.byteLength(argsJson)} bytes, more than maxPayloadBytes (${ctx.settings.maxPayloadBytes}). Store large data elsewhere and pass its id.`,
+    )
+  }
+  // Due now (the common case): straight into the claimable set. Future: left
+  // for promotion, which compares against the database clock.
+  const due = opts.scheduledAt === undefined || opts.scheduledAt.getTime() <= Date.now()
+  const task = await ctx.AsyncTask.create(
+    {
+      objectType: resolved.objectType,
+      objectId: resolved.objectId,
+      action,
+      argsJson,
+      queue: opts.queue,
+      priority: opts.priority,
+      scheduledAt: opts.scheduledAt ?? new Date(),
+      ready: due ? 1 : 0,
+      maxAttempts: opts.maxAttempts,
+      timeoutMs: opts.timeoutMs,
+    },
+    { transaction: opts.transaction ?? undefined },
+  )
+  const wake = (): void => void ctx.events.emit('enqueued', opts.queue)
+  if (due) {
+    if (opts.transaction) opts.transaction.afterCommit(wake)
+    else wake()
+  }
+  return task
+}

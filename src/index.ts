@@ -1,0 +1,32 @@
+/**
+ * sequelize-async: background tasks for Sequelize apps.
+ *
+ * ```ts
+ * const tasks = installAsync(sequelize, { classes: { Newsletter } })
+ * await tasks.migrate()
+ * await order.async('sendConfirmationEmail')
+ * await tasks.createWorker({ concurrency: 4 }).start()
+ * ```
+ */
+export { installAsync, type InstallOptions, type AsyncTasks } from './install.js'
+export { AsyncTask, type TaskStatus, type AttemptError } from './task-model.js'
+export { Worker, type WorkerOptions, type WorkCounts } from './worker.js'
+export type { EnqueueOptions } from './options.js'
+export type { AsyncCapable, MethodName, MethodArgs } from './typing.js'
+export { currentTask, type TaskContext } from './task-context.js'
+export { RecordRef } from './record-ref.js'
+export { serialize, deserialize } from './serializer.js'
+export { migrationSteps } from './migrations/index.js'
+export type { MigrationStep, SequelizeStatic } from './migrations/step.js'
+export type { Logger } from './logger.js'
+export type { Backoff } from './backoff.js'
+export { defaultBackoff } from './backoff.js'
+export {
+  AsyncTaskError,
+  SerializationError,
+  EnqueueError,
+  RecordNotFoundError,
+  UnknownTargetError,
+  TimeoutError,
+  WorkerLostError,
+} from './errors.js'

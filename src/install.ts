@@ -1,0 +1,128 @@
+/**
+ * installAsync(): one call per Sequelize instance. Defines the AsyncTask
+ * model, adds `.async()`/`.schedule()` to its models and to the registered
+ * classes, and returns the handle that migrates, registers and makes workers.
+ */
+import { EventEmitter } from 'node:events'
+import type { ModelStatic, Sequelize } from 'sequelize'
+import { defaultBackoff, type Backoff } from './backoff.js'
+import type { Context, Settings } from './context.js'
+import { enqueue } from './enqueue.js'
+import { AsyncTaskError } from './errors.js'
+import { consoleLogger, type Logger } from './logger.js'
+import { migrate } from './migrations/index.js'
+import { patchModels, patchTarget, remember } from './mixin.js'
+import type { EnqueueOptions } from './options.js'
+import { Registry } from './registry.js'
+import { defineTaskModel, type AsyncTask } from './task-model.js'
+import type { AsyncCapable, MethodArgs, MethodName } from './typing.js'
+import { Worker, type WorkerOptions } from './worker.js'
+
+/** Options of installAsync(). */
+export interface InstallOptions<C extends Record<string, object> = Record<string, object>> {
+  /** Plain classes and objects whose methods may run as tasks, by name. */
+  classes?: C
+  /** Default runs before a task fails for good. Default 1 (no retry, as in the seed). */
+  maxAttempts?: number
+  /** Lease of a claimed task in ms; a dead worker's task is claimable after it. Default 30000. */
+  leaseMs?: number
+  /** Times a task may lose its worker before it fails with WorkerLostError. Default 3. */
+  maxInterruptions?: number
+  /** Largest stored arguments in bytes. Default 1 MiB. */
+  maxPayloadBytes?: number
+  /** Delay before a retry, from the attempt number. Default exponential with jitter. */
+  backoff?: Backoff
+  /** Where worker log lines go. Default console. */
+  logger?: Logger
+}
+
+/** What installAsync() returns. */
+export interface AsyncTasks<C extends Record<string, object> = Record<string, object>> {
+  /** The AsyncTask model of this Sequelize instance. */
+  readonly AsyncTask: ModelStatic<AsyncTask>
+  readonly sequelize: Sequelize
+  /** The registered classes, typed with their `.async()` and `.schedule()`. */
+  readonly classes: { [K in keyof C]: C[K] & AsyncCapable<C[K]> }
+  /** Creates or updates the task tables; safe to call on every start. Resolves to the steps applied. */
+  migrate(): Promise<string[]>
+  /** Registers a plain class or object by name, so its methods can run as tasks. */
+  register<T extends object>(name: string, target: T): T & AsyncCapable<T>
+  /** Enqueues `target.action(...args)`: the same as `target.async(action, options)`. */
+  enqueue<T extends object, K extends MethodName<T>>(
+    target: T,
+    action: K,
+    options?: EnqueueOptions<MethodArgs<T, K>>,
+  ): Promise<AsyncTask>
+  /** A worker for this installation. */
+  createWorker(options?: WorkerOptions): Worker
+}
+
+function settingsFrom(options: InstallOptions): Settings {
+  const int = (name: string, value: number | undefined, fallback: number): number => {
+    const v = value ?? fallback
+    if (!Number.isSafeInteger(v) || v < 1) throw new AsyncTaskError(`installAsync option ${name} must be a positive integer; got ${String(value)}.`)
+    return v
+  }
+  return {
+    maxAttempts: int('maxAttempts', options.maxAttempts, 1),
+    leaseMs: int('leaseMs', options.leaseMs, 30_000),
+    maxInterruptions: int('maxInterruptions', options.maxInterruptions, 3),
+    maxPayloadBytes: int('maxPayloadBytes', options.maxPayloadBytes, 1024 * 1024),
+    backoff: options.backoff ?? defaultBackoff,
+    logger: options.logger ?? consoleLogger,
+  }
+}
+
+async function tuneSqlite(sequelize: Sequelize): Promise<void> {
+  // WAL lets readers run beside the one writer; busy_timeout makes a writer
+  // wait for the lock instead of failing at once when several processes
+  // share the file. Both are per connection; journal_mode is kept in the file.
+  sequelize.addHook('afterConnect', (connection) => {
+    const db = connection as { configure?: (option: 'busyTimeout', ms: number) => void }
+    db.configure?.('busyTimeout', 10_000)
+  })
+  await sequelize.query('PRAGMA busy_timeout = 10000')
+  const storage = (sequelize as unknown as { options: { storage?: string } }).options.storage
+  if (storage && storage !== ':memory:') await sequelize.query('PRAGMA journal_mode = WAL')
+}
+
+/** Adds background tasks to the models of one Sequelize instance. */
+export function installAsync<C extends Record<string, object> = Record<string, never>>(
+  sequelize: Sequelize,
+  options: InstallOptions<C> = {},
+): AsyncTasks<C> {
+  const dialect = sequelize.getDialect()
+  if (dialect !== 'postgres' && dialect !== 'mysql' && dialect !== 'mariadb' && dialect !== 'sqlite') {
+    throw new AsyncTaskError(`sequelize-async supports postgres, mysql, mariadb and sqlite; this Sequelize uses ${dialect}.`)
+  }
+  const ctx: Context = {
+    sequelize,
+    dialect,
+    AsyncTask: defineTaskModel(sequelize),
+    registry: new Registry(sequelize),
+    settings: settingsFrom(options),
+    events: new EventEmitter().setMaxListeners(0),
+  }
+  remember(ctx)
+  patchModels()
+  const sqliteReady = dialect === 'sqlite' ? tuneSqlite(sequelize) : Promise.resolve()
+  sqliteReady.catch(() => undefined) // surfaced by migrate() if it matters
+  const register = <T extends object>(name: string, target: T): T & AsyncCapable<T> => {
+    ctx.registry.register(name, target)
+    patchTarget(ctx, name, target)
+    return target as T & AsyncCapable<T>
+  }
+  for (const [name, target] of Object.entries(options.classes ?? {})) register(name, target)
+  return {
+    AsyncTask: ctx.AsyncTask,
+    sequelize,
+    classes: (options.classes ?? {}) as AsyncTasks<C>['classes'],
+    async migrate() {
+      await sqliteReady
+      return migrate(sequelize)
+    },
+    register,
+    enqueue: (target, action, opts) => enqueue(ctx, target, action, opts as EnqueueOptions),
+    createWorker: (workerOptions) => new Worker(ctx, workerOptions),
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * The versioned schema steps, in order. `tasks.migrate()` applies them with
+ * umzug; the host's generated sequelize-cli migration delegates to the same
+ * list, so both paths build the same schema.
+ */
+import { DataTypes, type Sequelize } from 'sequelize'
+import { Umzug, SequelizeStorage } from 'umzug'
+import type { MigrationStep } from './step.js'
+import * as createTasks from './0001-create-async-tasks.js'
+
+/** Every schema step of sequelize-async, oldest first. */
+export const migrationSteps: readonly MigrationStep[] = [createTasks]
+
+/** Applies the pending steps on this Sequelize instance; idempotent. */
+export async function migrate(sequelize: Sequelize): Promise<string[]> {
+  const qi = sequelize.getQueryInterface()
+  const umzug = new Umzug({
+    migrations: migrationSteps.map((step) => ({
+      name: step.name,
+      up: () => step.up(qi, { DataTypes }),
+      down: () => step.down(qi, { DataTypes }),
+    })),
+    storage: new SequelizeStorage({
+      sequelize,
+      modelName: 'AsyncSchemaMigration',
+      tableName: 'async_schema_migrations',
+    }),
+    logger: undefined,
+  })
+  const applied = await umzug.up()
+  return applied.map((m) => m.name)
+}

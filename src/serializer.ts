@@ -1,0 +1,159 @@
+/**
+ * Tagged JSON: arguments, results and errors are stored as readable JSON text.
+ * Values JSON cannot hold are written as `{"$t": tag, "v": payload}`; a plain
+ * object that itself has a `$t` key is wrapped as `{"$t":"Object","v":{…}}` so
+ * that no stored value can be mistaken for a tag.
+ *
+ * Encoding refuses anything that would not come back equal: functions,
+ * symbols, circular data, class instances without a tag. Refusing at enqueue
+ * time is the point: a task must never fail days later because its arguments
+ * were silently mangled.
+ */
+import { RecordRef } from './record-ref.js'
+import { SerializationError } from './errors.js'
+import { errorFromJSON, errorToJSON, type StoredError } from './stored-error.js'
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
+
+/** Turns a Sequelize instance into a reference, or returns undefined. */
+export type RecordEncoder = (value: object) => RecordRef | undefined
+
+const TAG = '$t'
+
+function tagged(tag: string, v: Json): Json {
+  return { [TAG]: tag, v }
+}
+
+function isPlainObject(value: object): boolean {
+  const proto: unknown = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === null
+}
+
+class Encoder {
+  private readonly seen = new Set<object>()
+
+  constructor(private readonly toRecord: RecordEncoder | undefined) {}
+
+  encode(value: unknown, path: string): Json {
+    switch (typeof value) {
+      case 'string':
+      case 'boolean':
+        return value
+      case 'number':
+        return Number.isFinite(value) && !Object.is(value, -0) ? value : tagged('Number', String(value))
+      case 'undefined':
+        return tagged('undefined', null)
+      case 'bigint':
+        return tagged('BigInt', value.toString())
+      case 'function':
+      case 'symbol':
+        throw new SerializationError(
+          `${path} is a ${typeof value}, which cannot be stored in a task. Pass data (strings, numbers, records, plain objects) and look the behaviour up inside the task method.`,
+        )
+      case 'object':
+        return value === null ? null : this.encodeObject(value, path)
+    }
+  }
+
+  private encodeObject(value: object, path: string): Json {
+    if (this.seen.has(value)) {
+      throw new SerializationError(`${path} refers back to itself (circular data), which cannot be stored in a task.`)
+    }
+    this.seen.add(value)
+    try {
+      return this.encodeKnown(value, path)
+    } finally {
+      this.seen.delete(value)
+    }
+  }
+
+  private encodeKnown(value: object, path: string): Json {
+    if (Array.isArray(value)) return value.map((item, i) => this.encode(item, `${path}[${i}]`))
+    if (value instanceof Date) {
+      if (Number.isNaN(value.getTime())) throw new SerializationError(`${path} is an invalid Date.`)
+      return tagged('Date', value.toISOString())
+    }
+    if (Buffer.isBuffer(value)) return tagged('Buffer', value.toString('base64'))
+    if (value instanceof Map) {
+      return tagged(
+        'Map',
+        [...value.entries()].map(([k, v], i) => [this.encode(k, `${path}<key ${i}>`), this.encode(v, `${path}<value ${i}>`)]),
+      )
+    }
+    if (value instanceof Set) return tagged('Set', [...value].map((v, i) => this.encode(v, `${path}<item ${i}>`)))
+    if (value instanceof RecordRef) return tagged('Record', { model: value.model, id: value.id as Json })
+    if (value instanceof Error) return tagged('Error', errorToJSON(value) as unknown as Json)
+    const record = this.toRecord?.(value)
+    if (record) return tagged('Record', { model: record.model, id: record.id as Json })
+    if (!isPlainObject(value)) {
+      const name = (value.constructor as { name?: string } | undefined)?.name ?? 'unknown'
+      throw new SerializationError(
+        `${path} is an instance of ${name}, which cannot be stored in a task. Pass a plain object, a saved Sequelize record or an id instead.`,
+      )
+    }
+    const out: Record<string, Json> = {}
+    for (const [key, item] of Object.entries(value)) out[key] = this.encode(item, `${path}.${key}`)
+    return TAG in out ? tagged('Object', out) : out
+  }
+}
+
+function decode(value: Json): unknown {
+  if (Array.isArray(value)) return value.map(decode)
+  if (value === null || typeof value !== 'object') return value
+  if (typeof value[TAG] === 'string' && 'v' in value) return decodeTagged(value[TAG], value.v as Json)
+  const out: Record<string, unknown> = {}
+  for (const [key, item] of Object.entries(value)) out[key] = decode(item)
+  return out
+}
+
+function decodeTagged(tag: string, v: Json): unknown {
+  switch (tag) {
+    case 'undefined':
+      return undefined
+    case 'Number':
+      return Number(v)
+    case 'BigInt':
+      return BigInt(String(v))
+    case 'Date':
+      return new Date(String(v))
+    case 'Buffer':
+      return Buffer.from(String(v), 'base64')
+    case 'Map':
+      return new Map((v as Json[][]).map(([k, item]) => [decode(k ?? null), decode(item ?? null)]))
+    case 'Set':
+      return new Set((v as Json[]).map(decode))
+    case 'Record': {
+      const ref = v as { model: string; id: string | number }
+      return new RecordRef(ref.model, ref.id)
+    }
+    case 'Error':
+      return errorFromJSON(v as unknown as StoredError)
+    case 'Object': {
+      const out: Record<string, unknown> = {}
+      for (const [key, item] of Object.entries(v as Record<string, Json>)) out[key] = decode(item)
+      return out
+    }
+    default:
+      throw new SerializationError(`Stored value has an unknown type tag "${tag}".`)
+  }
+}
+
+/** Encodes a value to tagged JSON text, refusing what cannot round-trip. */
+export function serialize(value: unknown, what = 'value', toRecord?: RecordEncoder): string {
+  return JSON.stringify(new Encoder(toRecord).encode(value, what))
+}
+
+/**
+ * Decodes tagged JSON text. Record references come back as {@link RecordRef};
+ * the executor replaces them with freshly loaded records.
+ */
+export function deserialize(text: string | null | undefined): unknown {
+  if (text === null || text === undefined) return null
+  let parsed: Json
+  try {
+    parsed = JSON.parse(text) as Json
+  } catch (err) {
+    throw new SerializationError(`Stored value is not valid JSON: ${(err as Error).message}`)
+  }
+  return decode(parsed)
+}

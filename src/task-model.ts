@@ -1,0 +1,142 @@
+/**
+ * AsyncTask: the Sequelize model of the async_tasks table. It is a normal
+ * model (query it with findAll and friends); the getters decode the stored
+ * tagged JSON so `task.args` and `task.result` read as values.
+ */
+import {
+  DataTypes,
+  Model,
+  type CreationOptional,
+  type InferAttributes,
+  type InferCreationAttributes,
+  type ModelStatic,
+  type Sequelize,
+} from 'sequelize'
+import { deserialize } from './serializer.js'
+import { errorFromJSON, type StoredError } from './stored-error.js'
+import { TABLE } from './migrations/0001-create-async-tasks.js'
+
+/** Where a task is in its life. */
+export type TaskStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled'
+
+/** One failed attempt, as kept in `task.attemptErrors`. */
+export interface AttemptError extends StoredError {
+  attempt: number
+  at: string
+}
+
+type Derived = 'args' | 'result' | 'attemptErrors' | 'errors' | 'label'
+
+/** A stored task. Instances are what `async()`/`schedule()` resolve to. */
+export class AsyncTask extends Model<
+  InferAttributes<AsyncTask, { omit: Derived }>,
+  InferCreationAttributes<AsyncTask, { omit: Derived }>
+> {
+  declare id: CreationOptional<number>
+  /** Model or registered class name. */
+  declare objectType: string
+  /** Primary key of the record for instance methods; null for static/class methods. */
+  declare objectId: string | null
+  /** The method name. */
+  declare action: string
+  declare argsJson: string
+  declare queue: CreationOptional<string>
+  /** Higher runs first. */
+  declare priority: CreationOptional<number>
+  declare scheduledAt: Date
+  /** @internal 1 due, 0 scheduled in the future, null running or finished. */
+  declare ready: number | null
+  declare status: CreationOptional<TaskStatus>
+  /** null until finished, then true or false. */
+  declare success: CreationOptional<boolean | null>
+  declare resultJson: CreationOptional<string | null>
+  /** The last error as `Name: message`, or null. */
+  declare error: CreationOptional<string | null>
+  declare attemptErrorsJson: CreationOptional<string | null>
+  /** How many runs ended (with a result or an error). */
+  declare attempts: CreationOptional<number>
+  declare maxAttempts: CreationOptional<number>
+  /** How many runs were cut off by a lost worker. */
+  declare interruptions: CreationOptional<number>
+  /** Milliseconds a run may take, or null for no limit. */
+  declare timeoutMs: CreationOptional<number | null>
+  declare lockedBy: CreationOptional<string | null>
+  declare lockedUntil: CreationOptional<Date | null>
+  declare startedAt: CreationOptional<Date | null>
+  declare finishedAt: CreationOptional<Date | null>
+  declare createdAt: CreationOptional<Date>
+  declare updatedAt: CreationOptional<Date>
+
+  /** The decoded arguments (record references as `RecordRef`). */
+  get args(): unknown[] {
+    return deserialize(this.argsJson) as unknown[]
+  }
+
+  /** The decoded return value; for a failed task, the rebuilt `Error`. */
+  get result(): unknown {
+    return deserialize(this.resultJson)
+  }
+
+  /** The error of every failed attempt, oldest first. */
+  get attemptErrors(): AttemptError[] {
+    return this.attemptErrorsJson ? (JSON.parse(this.attemptErrorsJson) as AttemptError[]) : []
+  }
+
+  /** Every attempt's error rebuilt as an `Error`, oldest first. */
+  get errors(): Error[] {
+    return this.attemptErrors.map((stored) => errorFromJSON(stored))
+  }
+
+  /** `Order(17)#sendConfirmationEmail`, as log lines name a task. */
+  get label(): string {
+    const target = this.objectId === null ? this.objectType : `${this.objectType}(${this.objectId})`
+    return `${target}#${this.action}`
+  }
+}
+
+/** Defines a fresh AsyncTask subclass on one Sequelize instance. */
+export function defineTaskModel(sequelize: Sequelize, modelName = 'AsyncTask'): ModelStatic<AsyncTask> {
+  const TaskModel = class extends AsyncTask {}
+  Object.defineProperty(TaskModel, 'name', { value: modelName })
+  TaskModel.init(
+    {
+      id: { type: DataTypes.BIGINT, autoIncrement: true, primaryKey: true, get: idGetter },
+      objectType: { type: DataTypes.STRING(255), allowNull: false, field: 'object_type' },
+      objectId: { type: DataTypes.STRING(255), allowNull: true, field: 'object_id' },
+      action: { type: DataTypes.STRING(255), allowNull: false },
+      argsJson: { type: DataTypes.TEXT, allowNull: false, field: 'args' },
+      queue: { type: DataTypes.STRING(100), allowNull: false, defaultValue: 'default' },
+      priority: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 10 },
+      scheduledAt: { type: DataTypes.DATE(3), allowNull: false, field: 'scheduled_at' },
+      ready: { type: DataTypes.SMALLINT, allowNull: true },
+      status: { type: DataTypes.STRING(16), allowNull: false, defaultValue: 'pending' },
+      success: { type: DataTypes.BOOLEAN, allowNull: true },
+      resultJson: { type: DataTypes.TEXT, allowNull: true, field: 'result' },
+      error: { type: DataTypes.TEXT, allowNull: true },
+      attemptErrorsJson: { type: DataTypes.TEXT, allowNull: true, field: 'attempt_errors' },
+      attempts: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+      maxAttempts: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 1, field: 'max_attempts' },
+      interruptions: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+      timeoutMs: { type: DataTypes.INTEGER, allowNull: true, field: 'timeout_ms' },
+      lockedBy: { type: DataTypes.STRING(255), allowNull: true, field: 'locked_by' },
+      lockedUntil: { type: DataTypes.DATE(3), allowNull: true, field: 'locked_until' },
+      startedAt: { type: DataTypes.DATE(3), allowNull: true, field: 'started_at' },
+      finishedAt: { type: DataTypes.DATE(3), allowNull: true, field: 'finished_at' },
+      createdAt: { type: DataTypes.DATE(3), field: 'created_at' },
+      updatedAt: { type: DataTypes.DATE(3), field: 'updated_at' },
+    },
+    { sequelize, modelName, tableName: TABLE, timestamps: true },
+  )
+  // The schema belongs to the versioned migrations. A host's
+  // `sequelize.sync({ alter: true })` would otherwise rebuild this table from
+  // the model (on SQLite by copying it) and drop the claim indexes.
+  Object.defineProperty(TaskModel, 'sync', { value: () => Promise.resolve(TaskModel), writable: true })
+  return TaskModel
+}
+
+// BIGINT ids come back as strings from pg and mysql2; tasks are numbered well
+// below 2^53, so hand users a number on every dialect.
+function idGetter(this: AsyncTask): number {
+  const raw = this.getDataValue('id') as number | string | null
+  return raw === null || raw === undefined ? (raw as unknown as number) : Number(raw)
+}

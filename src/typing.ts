@@ -1,0 +1,70 @@
+/**
+ * Compile-time checks of `.async()`: the method name must be one of the
+ * target's own methods and `args` must fit its parameters. Names inherited
+ * from Sequelize's Model, Function or Object are not offered, the same rule
+ * the worker applies at run time (registry.ts).
+ */
+import type { Model } from 'sequelize'
+import type { EnqueueOptions } from './options.js'
+import type { AsyncTask } from './task-model.js'
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any[] is the only parameter list every function is assignable to
+type AnyFunction = (...args: any[]) => unknown
+
+type Inherited<T> = T extends Model
+  ? keyof Model
+  : T extends typeof Model
+    ? keyof typeof Model
+    : T extends AnyFunction
+      ? keyof AnyFunction | 'prototype'
+      : keyof object
+
+/** The names of T's own methods. */
+export type MethodName<T> = Exclude<
+  { [K in keyof T]-?: T[K] extends AnyFunction ? K : never }[keyof T] & string,
+  Inherited<T> | 'async' | 'schedule'
+>
+
+/** The parameter list of T's method K. */
+export type MethodArgs<T, K extends keyof T> = T[K] extends (...args: infer A) => unknown ? A : never
+
+/** Options are required (with args) when the method has required parameters. */
+export type OptionsFor<A extends unknown[]> = [] extends A
+  ? [options?: EnqueueOptions<A>]
+  : [options: EnqueueOptions<A> & { args: A }]
+
+/** What `.async()` and `.schedule()` add to a registered class or object. */
+export interface AsyncCapable<T> {
+  async<K extends MethodName<T>>(action: K, ...options: OptionsFor<MethodArgs<T, K>>): Promise<AsyncTask>
+  schedule<K extends MethodName<T>>(at: Date, action: K, ...options: OptionsFor<MethodArgs<T, K>>): Promise<AsyncTask>
+}
+
+declare module 'sequelize/types/model' {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any, @typescript-eslint/no-empty-object-type -- must repeat Model's own type parameters to merge
+  interface Model<TModelAttributes extends {} = any, TCreationAttributes extends {} = TModelAttributes> {
+    /** Runs `this[action](...args)` in a worker; resolves to the stored task. */
+    async<K extends MethodName<this>>(action: K, ...options: OptionsFor<MethodArgs<this, K>>): Promise<AsyncTask>
+    /** Like async(), at `at`, with priority 20 unless given. */
+    schedule<K extends MethodName<this>>(
+      at: Date,
+      action: K,
+      ...options: OptionsFor<MethodArgs<this, K>>
+    ): Promise<AsyncTask>
+  }
+  // eslint-disable-next-line @typescript-eslint/no-namespace -- merges static methods into the Model class
+  namespace Model {
+    /** Runs the static `Model[action](...args)` in a worker. */
+    function async<M, K extends MethodName<M>>(
+      this: M,
+      action: K,
+      ...options: OptionsFor<MethodArgs<M, K>>
+    ): Promise<AsyncTask>
+    /** Like async(), at `at`, with priority 20 unless given. */
+    function schedule<M, K extends MethodName<M>>(
+      this: M,
+      at: Date,
+      action: K,
+      ...options: OptionsFor<MethodArgs<M, K>>
+    ): Promise<AsyncTask>
+  }
+}

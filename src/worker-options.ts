@@ -1,0 +1,56 @@
+/** Options of `tasks.createWorker()` and their checks. */
+import { AsyncTaskError } from './errors.js'
+
+export interface WorkerOptions {
+  /** Tasks run at once. Default 1. */
+  concurrency?: number
+  /** Milliseconds between looks for work when idle. Default 1000. */
+  pollInterval?: number
+  /** Queues in order of precedence; `'*'` for all. Default `['default']`. */
+  queues?: string[]
+  /** Milliseconds `stop()` waits for running tasks before releasing them. Default 30000. */
+  shutdownTimeout?: number
+  /** Worker id written to `locked_by`. Default `host:pid:random`. */
+  name?: string
+  /** Lease length in ms; default from installAsync. */
+  leaseMs?: number
+  /** Use PostgreSQL LISTEN/NOTIFY to wake up. Default true. */
+  listen?: boolean
+}
+
+export interface ResolvedWorkerOptions {
+  concurrency: number
+  pollInterval: number
+  queues: string[]
+  shutdownTimeout: number
+  name: string | undefined
+  leaseMs: number
+  listen: boolean
+  upkeepInterval: number
+}
+
+function positive(name: string, value: unknown, fallback: number): number {
+  const v = value ?? fallback
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) {
+    throw new AsyncTaskError(`Worker option ${name} must be a positive integer; got ${String(value)}.`)
+  }
+  return v
+}
+
+export function resolveWorkerOptions(options: WorkerOptions, leaseMs: number): ResolvedWorkerOptions {
+  const queues = options.queues ?? ['default']
+  if (!Array.isArray(queues) || queues.length === 0 || queues.some((q) => typeof q !== 'string' || q === '')) {
+    throw new AsyncTaskError(`Worker option queues must be a non-empty list of queue names (or ['*']).`)
+  }
+  const pollInterval = positive('pollInterval', options.pollInterval, 1000)
+  return {
+    concurrency: positive('concurrency', options.concurrency, 1),
+    pollInterval,
+    queues,
+    shutdownTimeout: positive('shutdownTimeout', options.shutdownTimeout, 30_000),
+    name: options.name,
+    leaseMs: positive('leaseMs', options.leaseMs, leaseMs),
+    listen: options.listen ?? true,
+    upkeepInterval: Math.min(pollInterval, 1000),
+  }
+}

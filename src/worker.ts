@@ -1,0 +1,246 @@
+/**
+ * The worker: claim due tasks, execute up to `concurrency` at once, record
+ * each outcome, wait for work. Database errors are logged and retried after
+ * one poll interval (no hot loop); a task's error never stops the worker.
+ */
+import { randomBytes } from 'node:crypto'
+import { hostname } from 'node:os'
+import type { Context } from './context.js'
+import { claim } from './claim/index.js'
+import { execute } from './executor.js'
+import { heartbeat, promoteDue, release, rescueLost } from './lease.js'
+import { listen, type Listener } from './notify.js'
+import { logLine } from './logger.js'
+import { recordOutcome, type Recorded } from './outcome.js'
+import type { AsyncTask } from './task-model.js'
+import { resolveWorkerOptions, type WorkerOptions, type ResolvedWorkerOptions } from './worker-options.js'
+
+export type { WorkerOptions } from './worker-options.js'
+
+/** Counts of outcomes, as `workOff()` resolves them. */
+export interface WorkCounts {
+  succeeded: number
+  failed: number
+  retried: number
+}
+
+interface Running {
+  task: AsyncTask
+  abort: AbortController
+  done: Promise<void>
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+export class Worker {
+  /** Written to `locked_by` of the tasks this worker claims. */
+  readonly id: string
+  readonly options: ResolvedWorkerOptions
+  private readonly running = new Map<number, Running>()
+  private state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle'
+  private wakeUp: (() => void) | undefined
+  private loop: Promise<void> | undefined
+  private stopping: Promise<void> | undefined
+  private listener: Listener | undefined
+  private beat: NodeJS.Timeout | undefined
+  private lastUpkeep = 0
+  private readonly counts: WorkCounts = { succeeded: 0, failed: 0, retried: 0 }
+  private readonly onEnqueued = (queue: string): void => {
+    if (this.takes(queue)) this.wake()
+  }
+
+  constructor(
+    private readonly ctx: Context,
+    options: WorkerOptions = {},
+  ) {
+    this.options = resolveWorkerOptions(options, ctx.settings.leaseMs)
+    this.id = this.options.name ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
+  }
+
+  /** Outcome counts since this worker was created. */
+  get stats(): Readonly<WorkCounts> & { running: number } {
+    return { ...this.counts, running: this.running.size }
+  }
+
+  /** Starts the loop in the background; resolves once it runs. */
+  async start(): Promise<void> {
+    if (this.state !== 'idle') return
+    this.state = 'running'
+    this.ctx.events.on('enqueued', this.onEnqueued)
+    if (this.ctx.dialect === 'postgres' && this.options.listen) {
+      this.listener = listen(this.ctx.sequelize, () => this.wake(), this.ctx.settings.logger)
+    }
+    this.beat = setInterval(() => void this.renewLeases(), this.options.leaseMs / 3)
+    this.loop = this.run()
+    await Promise.resolve()
+  }
+
+  /**
+   * Stops claiming, lets running tasks finish within `shutdownTimeout`, then
+   * releases the rest to other workers. Safe to call more than once.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown()
+    return this.stopping
+  }
+
+  /** Runs every due task (including those that become due meanwhile), then resolves with counts. */
+  async workOff(): Promise<WorkCounts> {
+    const before = { ...this.counts }
+    for (;;) {
+      await this.upkeep(true)
+      const tasks = await this.claimTasks(this.options.concurrency)
+      if (tasks.length === 0 && this.running.size === 0) break
+      await Promise.all(tasks.map((task) => this.launch(task).done))
+    }
+    return {
+      succeeded: this.counts.succeeded - before.succeeded,
+      failed: this.counts.failed - before.failed,
+      retried: this.counts.retried - before.retried,
+    }
+  }
+
+  private takes(queue: string): boolean {
+    return this.options.queues.includes('*') || this.options.queues.includes(queue)
+  }
+
+  private wake(): void {
+    this.wakeUp?.()
+  }
+
+  private idle(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = ms === Infinity ? undefined : setTimeout(done, ms)
+      function done(): void {
+        if (timer) clearTimeout(timer)
+        resolve()
+      }
+      this.wakeUp = done
+    })
+  }
+
+  private async run(): Promise<void> {
+    while (this.state === 'running') {
+      try {
+        await this.upkeep(false)
+        const free = this.options.concurrency - this.running.size
+        const tasks = free > 0 ? await this.claimTasks(free) : []
+        tasks.forEach((task) => this.launch(task))
+        if (this.state !== 'running') break
+        if (free > 0 && tasks.length === free) continue // maybe more is due
+        await this.idle(this.running.size >= this.options.concurrency ? Infinity : this.options.pollInterval)
+      } catch (err) {
+        this.ctx.settings.logger.error(logLine('ERROR', `worker ${this.id}: ${(err as Error).message}; retrying in ${this.options.pollInterval} ms`))
+        await this.idle(this.options.pollInterval)
+      }
+    }
+  }
+
+  /** Promotion of due scheduled tasks and rescue of lost ones, at most once a second. */
+  private async upkeep(force: boolean): Promise<void> {
+    const now = Date.now()
+    if (!force && now - this.lastUpkeep < this.options.upkeepInterval) return
+    this.lastUpkeep = now
+    await promoteDue(this.ctx)
+    const { requeued, failed } = await rescueLost(this.ctx)
+    if (requeued + failed > 0) {
+      this.ctx.settings.logger.info(logLine('RESCUE', `${requeued} task(s) of lost workers requeued, ${failed} failed for good`))
+    }
+  }
+
+  private async claimTasks(limit: number): Promise<AsyncTask[]> {
+    const queues = this.options.queues.includes('*') ? [null] : this.options.queues
+    const claimed: AsyncTask[] = []
+    for (const queue of queues) {
+      if (claimed.length >= limit) break
+      const request = { queue, limit: limit - claimed.length, workerId: this.id, leaseMs: this.options.leaseMs }
+      claimed.push(...(await claim(this.ctx, request)))
+    }
+    return claimed
+  }
+
+  private launch(task: AsyncTask): Running {
+    const abort = new AbortController()
+    const entry: Running = { task, abort, done: Promise.resolve() }
+    this.running.set(task.id, entry)
+    entry.done = this.perform(task, abort).finally(() => {
+      this.running.delete(task.id)
+      this.wake()
+    })
+    return entry
+  }
+
+  private async perform(task: AsyncTask, abort: AbortController): Promise<void> {
+    const started = performance.now()
+    const outcome = await execute(this.ctx, task, abort)
+    const ms = Math.round(performance.now() - started)
+    const recorded = await this.saveOutcome(() => recordOutcome(this.ctx, task, this.id, outcome))
+    this.log(task, recorded, ms, outcome.ok ? undefined : outcome.error)
+  }
+
+  /** A result that could not be saved (database down) is retried, never dropped. */
+  private async saveOutcome(save: () => Promise<Recorded>): Promise<Recorded> {
+    for (let delay = 100; ; delay = Math.min(delay * 2, 5000)) {
+      try {
+        return await save()
+      } catch (err) {
+        this.ctx.settings.logger.error(logLine('ERROR', `saving a task outcome failed (${(err as Error).message}); retrying in ${delay} ms`))
+        await sleep(delay)
+      }
+    }
+  }
+
+  private log(task: AsyncTask, recorded: Recorded, ms: number, error: unknown): void {
+    const text = `${task.id}: ${task.label} (${ms} ms)`
+    const why = error instanceof Error ? ` ${error.name}: ${error.message}` : error === undefined ? '' : ` ${String(error)}`
+    const { logger } = this.ctx.settings
+    if (recorded === 'succeeded') {
+      this.counts.succeeded++
+      logger.info(logLine('SUCCESS', text))
+    } else if (recorded === 'failed') {
+      this.counts.failed++
+      logger.error(logLine('FAILURE', `${text}${why}`))
+    } else if (recorded === 'retry') {
+      this.counts.retried++
+      logger.info(logLine('RETRY', `${text} attempt ${task.attempts + 1} of ${task.maxAttempts}${why}`))
+    } else {
+      logger.error(logLine('LOST', `${text} lease lost to another worker; this run's outcome was discarded`))
+    }
+  }
+
+  private async renewLeases(): Promise<void> {
+    if (this.running.size === 0) return
+    try {
+      await heartbeat(this.ctx, this.id, this.options.leaseMs)
+    } catch (err) {
+      this.ctx.settings.logger.error(logLine('ERROR', `heartbeat failed: ${(err as Error).message}`))
+    }
+  }
+
+  private async shutdown(): Promise<void> {
+    if (this.state === 'idle') {
+      this.state = 'stopped'
+      return
+    }
+    this.state = 'stopping'
+    this.wake()
+    await this.loop
+    const all = Promise.all([...this.running.values()].map((r) => r.done))
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([all, new Promise((resolve) => (timer = setTimeout(resolve, this.options.shutdownTimeout)))])
+    clearTimeout(timer)
+    const left = [...this.running.values()]
+    if (left.length > 0) {
+      left.forEach((r) => r.abort.abort(new Error('worker shutting down')))
+      const ids = left.map((r) => r.task.id)
+      await release(this.ctx, this.id, ids).catch((err: Error) =>
+        this.ctx.settings.logger.error(logLine('ERROR', `releasing tasks ${ids.join(', ')} failed: ${err.message}; they return when their lease ends`)),
+      )
+      this.ctx.settings.logger.info(logLine('RELEASE', `${ids.length} unfinished task(s) handed back: ${ids.join(', ')}`))
+    }
+    clearInterval(this.beat)
+    this.ctx.events.off('enqueued', this.onEnqueued)
+    await this.listener?.close()
+    this.state = 'stopped'
+  }
+}
