@@ -1,0 +1,56 @@
+// Connection details of the local servers, and drop/recreate of each
+// benchmarked system's own database so rounds never see each other's rows.
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import os from 'node:os'
+import pg from 'pg'
+import mysql from 'mysql2/promise'
+import { Redis } from 'ioredis'
+
+export const PG = { host: '127.0.0.1', port: 5432, user: 'postgres' }
+export const MYSQL = { host: '127.0.0.1', port: 3306, user: 'root', password: '' }
+export const REDIS = { host: '127.0.0.1', port: 6379, db: 0 }
+export const SQLITE_DIR = path.join(os.tmpdir(), 'sequelize-async-bench')
+
+export const pgUrl = (db) => `postgres://${PG.user}@${PG.host}:${PG.port}/${db}`
+export const mysqlUrl = (db) => `mysql://${MYSQL.user}@${MYSQL.host}:${MYSQL.port}/${db}`
+export const sqliteFile = (name) => path.join(SQLITE_DIR, `${name}.sqlite`)
+
+export async function recreatePostgres(db) {
+  const client = new pg.Client({ ...PG, database: 'postgres' })
+  await client.connect()
+  try {
+    await client.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`)
+    await client.query(`CREATE DATABASE ${db}`)
+  } finally {
+    await client.end()
+  }
+}
+
+export async function recreateMysql(db) {
+  const conn = await mysql.createConnection(MYSQL)
+  try {
+    await conn.query(`DROP DATABASE IF EXISTS ${db}`)
+    await conn.query(`CREATE DATABASE ${db}`)
+  } finally {
+    await conn.end()
+  }
+}
+
+export async function recreateSqlite(name) {
+  await fs.mkdir(SQLITE_DIR, { recursive: true })
+  const file = sqliteFile(name)
+  for (const suffix of ['', '-wal', '-shm', '-journal']) {
+    await fs.rm(file + suffix, { force: true })
+  }
+  return file
+}
+
+export async function flushRedis() {
+  const redis = new Redis({ ...REDIS, maxRetriesPerRequest: null })
+  try {
+    await redis.flushdb()
+  } finally {
+    redis.disconnect()
+  }
+}

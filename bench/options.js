@@ -1,0 +1,64 @@
+// Command-line options and the sizes they select.
+import { parseArgs } from 'node:util'
+
+const FULL = {
+  rounds: 3,
+  enqueueCount: 5000,
+  drainCount: 20000,
+  drainCapMs: 10000,
+  drainSettings: [
+    [1, 1],
+    [1, 10],
+    [2, 10],
+  ],
+  latencyCount: 300,
+  latencyEveryMs: 50,
+  depthFinished: 1_000_000,
+  depthFuture: 1_000_000,
+  floorCount: 2000,
+  pollIntervalMs: 1000,
+}
+
+const QUICK = {
+  ...FULL,
+  rounds: 1,
+  enqueueCount: 500,
+  drainCount: 2000,
+  drainCapMs: 4000,
+  latencyCount: 40,
+  depthFinished: 50_000,
+  depthFuture: 50_000,
+  floorCount: 300,
+}
+
+const HELP = `usage: node run.js [--quick] [--only=a,b] [--rounds=N] [--no-docs]
+
+  --quick        small sizes, one round: a trial run in about a minute
+  --only=LIST    comma-separated system names and/or scenario names to run,
+                 e.g. --only=sa-postgres,graphile or --only=enqueue,floors
+  --rounds=N     override the number of interleaved rounds
+  --depth=N      rows of each kind (finished, far-future) for the depth scenario
+  --no-docs      do not rewrite docs/benchmarks.md (results JSON is still written)`
+
+export function readOptions(argv = process.argv.slice(2)) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      rounds: { type: 'string' },
+      depth: { type: 'string' },
+      'no-docs': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  })
+  if (values.help) {
+    console.log(HELP)
+    process.exit(0)
+  }
+  const sizes = { ...(values.quick ? QUICK : FULL) }
+  if (values.rounds) sizes.rounds = Number(values.rounds)
+  if (values.depth) sizes.depthFinished = sizes.depthFuture = Number(values.depth)
+  const only = values.only ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : []
+  return { quick: values.quick, only, writeDocs: !values['no-docs'], sizes }
+}

@@ -1,0 +1,57 @@
+// npm run bench: runs the planned rounds, prints one line per step, keeps the
+// raw results in results/latest.json and rewrites docs/benchmarks.md.
+import fs from 'node:fs/promises'
+import { readOptions } from './options.js'
+import { planRound } from './plan.js'
+import { now } from './clock.js'
+import { machineInfo } from './report/machine.js'
+import { writeReport } from './report/write.js'
+
+const RESULTS = new URL('./results/latest.json', import.meta.url)
+
+function headline(scenario, m) {
+  if (!m) return ''
+  const f = (x, d = 1) => (x == null ? '–' : x.toFixed(d))
+  if (scenario === 'floors') return Object.entries(m).map(([db, r]) => `${db} ins ${f(r.insert.perSec, 0)}/s upd ${f(r.update.perSec, 0)}/s`).join(', ')
+  if (scenario === 'enqueue') return `p50 ${f(m.p50, 2)} ms, ${f(m.perSec, 0)}/s`
+  if (scenario.startsWith('latency')) return `p50 ${f(m.p50)} ms p95 ${f(m.p95)} ms lost ${m.lost}`
+  if (scenario === 'drain') return `${f(m.perSec, 0)} tasks/s${m.capped ? ' (capped)' : ''}, RSS ${f(m.maxRss / 2 ** 20, 0)} MB`
+  if (scenario === 'depth') return `populate ${f(m.populateSeconds)} s, drain ${f(m.drain.perSec, 0)}/s, enqueue p50 ${f(m.enqueue.p50, 2)} ms`
+  return ''
+}
+
+async function main() {
+  const options = readOptions()
+  const started = now()
+  const records = []
+  for (let round = 0; round < options.sizes.rounds; round++) {
+    for (const step of planRound(round, options)) {
+      const t = now()
+      const record = { round, scenario: step.scenario, setting: step.setting, system: step.system }
+      try {
+        record.metrics = await step.run()
+      } catch (err) {
+        record.error = err.message
+      }
+      record.seconds = (now() - t) / 1000
+      records.push(record)
+      const what = [step.scenario, step.setting, step.system].filter(Boolean).join(' ')
+      const outcome = record.error ? `ERROR ${record.error}` : headline(step.scenario, record.metrics)
+      console.log(`[round ${round + 1}] ${what} (${record.seconds.toFixed(1)} s): ${outcome}`)
+    }
+  }
+  const totalSeconds = (now() - started) / 1000
+  const run = { date: new Date().toISOString(), totalSeconds, options, machine: await machineInfo(), records }
+  await fs.mkdir(new URL('./results/', import.meta.url), { recursive: true })
+  await fs.writeFile(RESULTS, JSON.stringify(run, null, 1))
+  console.log(`done in ${(totalSeconds / 60).toFixed(1)} min; raw results in bench/results/latest.json`)
+  if (options.writeDocs) console.log(`wrote ${await writeReport(run)}`)
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err)
+    process.exit(1)
+  },
+)

@@ -1,0 +1,45 @@
+// Every benchmarked system by name, and which scenarios each one runs.
+// A system module returns an object with:
+//   store                    'postgres' | 'mariadb' | 'sqlite' | 'redis'
+//   reset()                  drop and recreate its own database, install its schema
+//   connect(opts?)           a client: enqueue(tag?), enqueueMany(n), remaining(),
+//                            populate({ finished, future }), close()
+//   prepareWorker(opts)      in a worker process: connect now, { start(), stop() }
+import { sequelizeAsync } from './sequelize-async.js'
+import { pgboss } from './pgboss.js'
+import { graphile } from './graphile.js'
+import { bullmq } from './bullmq.js'
+
+const ALL = ['enqueue', 'drain', 'latency', 'depth']
+
+export const SYSTEMS = {
+  'sa-sqlite': {
+    label: 'sequelize-async · SQLite',
+    make: (s) => sequelizeAsync({ ...s, dialect: 'sqlite' }),
+    scenarios: [...ALL, 'latency-inproc'],
+  },
+  'sa-postgres': {
+    label: 'sequelize-async · PostgreSQL',
+    make: (s) => sequelizeAsync({ ...s, dialect: 'postgres' }),
+    scenarios: [...ALL, 'latency-inproc'],
+  },
+  'sa-mariadb': {
+    label: 'sequelize-async · MariaDB',
+    make: (s) => sequelizeAsync({ ...s, dialect: 'mariadb' }),
+    scenarios: [...ALL, 'latency-inproc'],
+  },
+  'pg-boss': { label: 'pg-boss · PostgreSQL', make: (s) => pgboss(s), scenarios: ALL },
+  graphile: { label: 'graphile-worker · PostgreSQL', make: (s) => graphile(s), scenarios: ALL },
+  bullmq: { label: 'BullMQ · Redis', make: () => bullmq(), scenarios: ALL },
+  'graphile-batched': {
+    label: 'graphile-worker · PostgreSQL (batched)',
+    make: (s) => graphile({ ...s, batched: true }),
+    scenarios: ['drain'],
+  },
+}
+
+export function makeSystem(name, settings) {
+  const entry = SYSTEMS[name]
+  if (!entry) throw new Error(`unknown system "${name}"; known: ${Object.keys(SYSTEMS).join(', ')}`)
+  return { name, label: entry.label, ...entry.make(settings) }
+}

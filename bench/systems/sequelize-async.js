@@ -1,0 +1,114 @@
+// sequelize-async on SQLite, PostgreSQL or MariaDB, driven the way a user
+// drives it: a model with a no-op method, `record.async('noop')` to enqueue,
+// `tasks.createWorker()` to run. The package comes from the repository's own
+// build (`npm run build` at the root writes dist/), and Sequelize and the
+// drivers resolve from the root's node_modules, so both share one Sequelize.
+import { Sequelize, DataTypes } from 'sequelize'
+import { pgUrl, mysqlUrl, sqliteFile, recreatePostgres, recreateMysql, recreateSqlite } from '../databases.js'
+import { copyTaskRows } from './task-rows.js'
+
+const DB = 'bench_sa'
+const FAR_FUTURE_MS = 365 * 86400e3
+
+async function loadPackage() {
+  try {
+    return await import('../../dist/index.js')
+  } catch (err) {
+    throw new Error(`cannot load ../dist/index.js (${err.message}); run "npm run build" at the repository root first`)
+  }
+}
+
+function connectSequelize(dialect, pool) {
+  const common = { logging: false, pool: { max: pool, min: 0 } }
+  if (dialect === 'postgres') return new Sequelize(pgUrl(DB), common)
+  if (dialect === 'mariadb') return new Sequelize(mysqlUrl(DB), { ...common, dialect: 'mysql' })
+  return new Sequelize({ ...common, dialect: 'sqlite', storage: sqliteFile(DB) })
+}
+
+// One app: Sequelize, an Order model with a no-op method, installAsync.
+async function openApp(dialect, { pool = 5, onRun = () => {} } = {}) {
+  const { installAsync } = await loadPackage()
+  const sequelize = connectSequelize(dialect, pool)
+  const Order = sequelize.define('Order', { total: DataTypes.INTEGER }, {})
+  Order.prototype.noop = async function noop(tag) {
+    onRun(tag)
+  }
+  const tasks = installAsync(sequelize, {})
+  return { sequelize, Order, tasks }
+}
+
+export function sequelizeAsync({ dialect, pollIntervalMs, batched = false }) {
+  const workerOptions = (concurrency) => ({
+    concurrency,
+    pollInterval: pollIntervalMs,
+    queues: ['default'],
+    ...(batched ? { batchSize: concurrency * 10 } : {}),
+  })
+
+  return {
+    store: dialect,
+    async reset() {
+      if (dialect === 'postgres') await recreatePostgres(DB)
+      else if (dialect === 'mariadb') await recreateMysql(DB)
+      else await recreateSqlite(DB)
+      const app = await openApp(dialect)
+      await app.tasks.migrate()
+      await app.sequelize.sync()
+      await app.Order.create({ total: 1 })
+      await app.sequelize.close()
+    },
+
+    // With `worker`, a worker runs in this same process as the enqueuer.
+    async connect({ worker } = {}) {
+      const app = await openApp(dialect, { pool: 5 + (worker?.concurrency ?? 0), onRun: worker?.onRun })
+      const order = await app.Order.findByPk(1)
+      const { AsyncTask } = app.tasks
+      const inProcess = worker ? app.tasks.createWorker(workerOptions(worker.concurrency)) : null
+      return {
+        worker: inProcess,
+        enqueue: (tag) => (tag === undefined ? order.async('noop') : order.async('noop', { args: [tag] })),
+        async enqueueMany(n) {
+          const template = await order.async('noop')
+          await copyTaskRows(app.sequelize, template.id, n - 1, {})
+        },
+        remaining: () =>
+          AsyncTask.count({ where: { status: ['pending', 'running'], ready: [1, null] } }),
+        async populate({ finished, future }) {
+          const template = await order.async('noop')
+          const at = new Date()
+          await copyTaskRows(app.sequelize, template.id, finished, {
+            status: "'succeeded'", success: 'TRUE', ready: 'NULL', attempts: '1',
+            started_at: ':at', finished_at: ':at',
+          }, { at })
+          await copyTaskRows(app.sequelize, template.id, future, {
+            ready: '0', scheduled_at: ':future',
+          }, { future: new Date(Date.now() + FAR_FUTURE_MS) })
+          await template.destroy()
+          await analyze(app.sequelize, dialect)
+        },
+        async close() {
+          if (inProcess) await inProcess.stop()
+          await app.sequelize.close()
+        },
+      }
+    },
+
+    async prepareWorker({ concurrency, onRun }) {
+      const app = await openApp(dialect, { pool: concurrency + 2, onRun })
+      await app.sequelize.authenticate()
+      const worker = app.tasks.createWorker(workerOptions(concurrency))
+      return {
+        start: () => worker.start(),
+        async stop() {
+          await worker.stop()
+          await app.sequelize.close()
+        },
+      }
+    },
+  }
+}
+
+async function analyze(sequelize, dialect) {
+  if (dialect === 'mariadb') await sequelize.query('ANALYZE TABLE async_tasks')
+  else await sequelize.query('ANALYZE async_tasks')
+}
