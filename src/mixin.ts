@@ -42,10 +42,11 @@ function scheduleOptions(at: unknown, options: EnqueueOptions | undefined): Enqu
 
 function modelMethods(ctxOf: (self: object) => Context): { async: AsyncFn; schedule: ScheduleFn } {
   return {
-    async(action, options) {
+    // async functions, so every refusal arrives as a rejected promise.
+    async async(action, options) {
       return enqueue(ctxOf(this), this, action, options)
     },
-    schedule(at, action, options) {
+    async schedule(at, action, options) {
       return enqueue(ctxOf(this), this, action, scheduleOptions(at, options), 20)
     },
   }

@@ -40,7 +40,8 @@ class Encoder {
       case 'boolean':
         return value
       case 'number':
-        return Number.isFinite(value) && !Object.is(value, -0) ? value : tagged('Number', String(value))
+        if (Object.is(value, -0)) return tagged('Number', '-0') // String(-0) is "0"
+        return Number.isFinite(value) ? value : tagged('Number', String(value))
       case 'undefined':
         return tagged('undefined', null)
       case 'bigint':

@@ -1,0 +1,132 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { isAbsolute, join, relative, resolve, sep } from 'node:path'
+
+/** What create-async learns about the host app before writing anything. */
+export interface HostLayout {
+  root: string
+  /** package.json name, as a slug fit for process and unit names */
+  name: string
+  /** package.json "type": "module" */
+  esm: boolean
+  typescript: boolean
+  packageManager: 'npm' | 'pnpm' | 'yarn' | 'bun'
+  /** the rest are paths relative to root, with forward slashes */
+  migrationsDir: string
+  modelsEntry: string
+  /** the models entry must be loaded with import() rather than require() */
+  importModels: boolean
+  hasDotenv: boolean
+  hasTsx: boolean
+}
+
+/** Paths the user gives on the command line instead of detection. */
+export interface LayoutOverrides {
+  migrations?: string
+  models?: string
+}
+
+/** Thrown when create-async runs outside a Sequelize app. */
+export class NotASequelizeAppError extends Error {
+  override name = 'NotASequelizeAppError'
+}
+
+interface PackageJson {
+  name?: string
+  type?: string
+  dependencies?: Record<string, string>
+  devDependencies?: Record<string, string>
+  peerDependencies?: Record<string, string>
+}
+
+/** Reads the host's package.json, sequelize-cli's .sequelizerc and its files. */
+export function detectHostLayout(root: string, overrides: LayoutOverrides = {}): HostLayout {
+  const pkg = readPackageJson(root)
+  const deps = { ...pkg.peerDependencies, ...pkg.devDependencies, ...pkg.dependencies }
+  if (!('sequelize' in deps)) {
+    throw new NotASequelizeAppError(
+      `${root} is not a Sequelize app: its package.json does not depend on "sequelize".\n` +
+        'Run create-async from the root of your app (where package.json lists sequelize).',
+    )
+  }
+  const rc = readSequelizerc(root)
+  const rel = (path: string) => toPosix(relative(root, resolve(root, path)))
+  const migrationsDir = rel(overrides.migrations ?? rc['migrations-path'] ?? 'migrations')
+  const modelsEntry = overrides.models
+    ? rel(overrides.models)
+    : findModelsEntry(root, rel(rc['models-path'] ?? 'models'), 'typescript' in deps)
+  const esm = pkg.type === 'module'
+  const typescript = /\.[cm]?ts$/.test(modelsEntry)
+  return {
+    root,
+    name: slug(pkg.name ?? 'app'),
+    esm,
+    typescript,
+    packageManager: detectPackageManager(root),
+    migrationsDir,
+    modelsEntry,
+    importModels: /\.m[jt]s$/.test(modelsEntry) || (esm && /\.[jt]s$/.test(modelsEntry)),
+    hasDotenv: 'dotenv' in deps,
+    hasTsx: 'tsx' in deps,
+  }
+}
+
+function readPackageJson(root: string): PackageJson {
+  const file = join(root, 'package.json')
+  if (!existsSync(file)) {
+    throw new NotASequelizeAppError(
+      `No package.json in ${root}. Run create-async from the root of your Sequelize app.`,
+    )
+  }
+  return JSON.parse(readFileSync(file, 'utf8')) as PackageJson
+}
+
+/**
+ * sequelize-cli's own way: require .sequelizerc (CommonJS, whatever the
+ * package type) with the app root as cwd, since it calls path.resolve().
+ */
+function readSequelizerc(root: string): Record<string, string | undefined> {
+  const file = join(root, '.sequelizerc')
+  if (!existsSync(file)) return {}
+  const cwd = process.cwd()
+  try {
+    process.chdir(root)
+    return createRequire(file)(file) as Record<string, string | undefined>
+  } finally {
+    process.chdir(cwd)
+  }
+}
+
+const ENTRY_NAMES = ['index.ts', 'index.mts', 'index.cts', 'index.js', 'index.cjs', 'index.mjs']
+
+function findModelsEntry(root: string, modelsDir: string, typescriptDep: boolean): string {
+  const found = ENTRY_NAMES.find((name) => existsSync(join(root, modelsDir, name)))
+  return `${modelsDir}/${found ?? (typescriptDep ? 'index.ts' : 'index.js')}`
+}
+
+function detectPackageManager(root: string): HostLayout['packageManager'] {
+  if (existsSync(join(root, 'pnpm-lock.yaml'))) return 'pnpm'
+  if (existsSync(join(root, 'yarn.lock'))) return 'yarn'
+  if (existsSync(join(root, 'bun.lockb')) || existsSync(join(root, 'bun.lock'))) return 'bun'
+  return 'npm'
+}
+
+/** The app's name for process and unit names; 'app' when package.json has none. */
+export function appName(root: string): string {
+  try {
+    return slug(readPackageJson(root).name ?? 'app')
+  } catch {
+    return 'app'
+  }
+}
+
+function slug(name: string): string {
+  return name.replace(/^@[^/]+\//, '').replace(/[^a-zA-Z0-9_-]+/g, '-') || 'app'
+}
+
+function toPosix(path: string): string {
+  if (isAbsolute(path) || path.startsWith('..')) {
+    throw new NotASequelizeAppError(`${path} lies outside the app; pass a path inside it`)
+  }
+  return path.split(sep).join('/')
+}

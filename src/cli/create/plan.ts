@@ -1,0 +1,81 @@
+import { fileURLToPath } from 'node:url'
+
+import type { ActionData, FileActionConfig } from './file-action.js'
+import type { HostLayout } from './host-layout.js'
+import type { MigrationPlan } from './migration-plan.js'
+import type { PromptAnswers } from './options.js'
+
+/** Everything the templates substitute; computed here, never in a template. */
+export interface TemplateData extends ActionData, PromptAnswers {
+  name: string
+  appDir: string
+  /** `{1..N}`: brace expansion of the systemd instances to enable */
+  workerRange: string
+  modelsEntry: string
+  importModels: boolean
+  typescript: boolean
+  dotenv: boolean
+  stepsJson: string
+  packageVersion: string
+  installCommand: string
+  migrateCommand: string
+}
+
+const TEMPLATES = fileURLToPath(new URL('../templates/', import.meta.url))
+
+const COMMANDS: Record<HostLayout['packageManager'], { install: string; exec: string }> = {
+  npm: { install: 'npm ci', exec: 'npx' },
+  pnpm: { install: 'pnpm install --frozen-lockfile', exec: 'pnpm exec' },
+  yarn: { install: 'yarn install --frozen-lockfile', exec: 'yarn' },
+  bun: { install: 'bun install --frozen-lockfile', exec: 'bunx' },
+}
+
+/** The values the templates need, from the layout and the answers. */
+export function templateData(
+  layout: HostLayout,
+  answers: PromptAnswers,
+  run: ActionData,
+  migration: MigrationPlan | null,
+  packageVersion: string,
+): TemplateData {
+  const commands = COMMANDS[layout.packageManager]
+  return {
+    ...run,
+    ...answers,
+    name: layout.name,
+    appDir: `${answers.deployTo.replace(/\/$/, '')}/current`,
+    workerRange: `{1..${answers.workers}}`,
+    modelsEntry: layout.modelsEntry,
+    importModels: layout.importModels,
+    typescript: layout.typescript,
+    dotenv: layout.hasDotenv,
+    stepsJson: JSON.stringify(migration?.steps ?? []),
+    packageVersion,
+    installCommand: commands.install,
+    migrateCommand: `${commands.exec} sequelize-cli db:migrate`,
+  }
+}
+
+const file = (path: string, template: string, mode?: number): FileActionConfig => ({
+  type: 'async-file',
+  path,
+  templateFile: `${TEMPLATES}${template}`,
+  mode,
+})
+
+/** The files create-async writes, in the order it reports them. */
+export function plannedFiles(migration: MigrationPlan | null): FileActionConfig[] {
+  return [
+    ...(migration ? [file(migration.file, 'migrations/create-async-tasks.cjs.hbs')] : []),
+    file('script/async', 'script/async.hbs', 0o755),
+    file('config/async.cjs', 'config/async.cjs.hbs'),
+    file('config/async.pm2.cjs', 'config/async.pm2.cjs.hbs'),
+    file('config/systemd/async-worker@.service', 'config/systemd/async-worker@.service.hbs'),
+    file('config/deploy/async-commands.cjs', 'config/deploy/async-commands.cjs.hbs'),
+    file('config/deploy/shipit-async.cjs', 'config/deploy/shipit-async.cjs.hbs'),
+    file('config/deploy/pm2-deploy.cjs', 'config/deploy/pm2-deploy.cjs.hbs'),
+    // Empty markers so the directories exist (and survive git) before the first start.
+    { type: 'async-file', path: 'log/.gitkeep' },
+    { type: 'async-file', path: 'tmp/pids/.gitkeep' },
+  ]
+}

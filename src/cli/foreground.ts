@@ -1,0 +1,84 @@
+import type { WorkerFlags } from './args.js'
+import { readyLine } from './worker-name.js'
+import { workerSettings, type HostConfig, type TasksHandle } from './host-config.js'
+
+/** How a worker process reacts to a signal once it is already stopping. */
+export type RepeatedSignal =
+  /** foreground: a second TERM/INT exits at once, as users expect of Ctrl-C twice */
+  | 'exit'
+  /** daemon: a repeated TERM is ignored (supervisors re-send it), INT still exits */
+  | 'ignore-term'
+
+/** Options of {@link runWorker}. */
+export interface RunOptions {
+  config: HostConfig
+  flags: WorkerFlags
+  name: string
+  repeated: RepeatedSignal
+  /** called once the worker loop runs */
+  onReady?: () => void
+}
+
+const log = (message: string) => console.log(`${timestamp()} ${message}`)
+
+/** `2026-11-27 20:11:05`, the format of the worker's own task lines. */
+export function timestamp(): string {
+  return new Date().toISOString().replace('T', ' ').slice(0, 19)
+}
+
+/**
+ * Runs a worker until SIGTERM/SIGINT. The first signal stops claiming and
+ * lets running tasks finish (worker.stop()); the process then exits 0.
+ */
+export async function runWorker(options: RunOptions): Promise<void> {
+  const tasks = await options.config.load()
+  const worker = tasks.createWorker(workerSettings(options.config, options.flags, options.name))
+  let stopping = false
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!stopping) {
+      stopping = true
+      log(`${options.name}: ${signal} received, finishing running tasks (again to exit now)`)
+      worker
+        .stop()
+        .then(() => closeDatabase(tasks))
+        .then(
+          () => exit(0, `${options.name}: stopped`),
+          (error: unknown) => exit(1, `${options.name}: stop failed: ${describe(error)}`),
+        )
+    } else if (signal === 'SIGTERM' && options.repeated === 'ignore-term') {
+      log(`${options.name}: already stopping, SIGTERM ignored`)
+    } else {
+      exit(1, `${options.name}: ${signal} again, exiting without waiting`)
+    }
+  }
+  process.on('SIGTERM', onSignal)
+  process.on('SIGINT', onSignal)
+  await worker.start()
+  log(readyLine(options.name))
+  options.onReady?.()
+}
+
+/** Runs every due task once, then closes the database. */
+export async function workOff(config: HostConfig, flags: WorkerFlags, name: string) {
+  const tasks = await config.load()
+  const worker = tasks.createWorker(workerSettings(config, flags, name))
+  const counts = await worker.workOff()
+  await closeDatabase(tasks)
+  console.log(`${timestamp()} ${name}: ${counts.succeeded} succeeded, ${counts.failed} failed`)
+  return counts
+}
+
+/** Closes the app's connection pool so the process can end on its own. */
+export async function closeDatabase(tasks: TasksHandle): Promise<void> {
+  await tasks.AsyncTask.sequelize?.close()
+}
+
+function exit(code: number, message: string): never {
+  log(message)
+  process.exit(code)
+}
+
+/** An error as one line for the log, with its stack when there is one. */
+export function describe(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error)
+}

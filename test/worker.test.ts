@@ -1,0 +1,268 @@
+/**
+ * Contract: what a worker does with tasks on every dialect — outcomes,
+ * order, scheduling, round-trips, records, hostile rows, queues, lifecycle.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import type { Sequelize } from 'sequelize'
+import { RecordRef } from '../src/index.js'
+import { createDb, dialects, type TestDb } from './helpers/db.js'
+import { calls, defineApp } from './helpers/app.js'
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+describe.each(dialects)('worker on %s', (dialect) => {
+  let db: TestDb
+  let sequelize: Sequelize
+  let app: ReturnType<typeof defineApp>
+
+  beforeAll(async () => {
+    db = await createDb(dialect, 'worker')
+    sequelize = db.connect()
+    app = defineApp(sequelize)
+    await app.tasks.migrate()
+    await sequelize.sync()
+  })
+  beforeEach(async () => {
+    await app.tasks.AsyncTask.destroy({ where: {} })
+    calls.length = 0
+  })
+  afterAll(async () => {
+    await sequelize.close()
+    await db.drop()
+  })
+
+  it('runs a method on a freshly loaded record and stores the result', async () => {
+    const order = await app.Order.create({ total: 5 })
+    const task = await order.async('chargeCreditCard', { args: [29, 90] })
+    const counts = await app.tasks.createWorker().workOff()
+    expect(counts).toEqual({ succeeded: 1, failed: 0, retried: 0 })
+    await task.reload()
+    expect(task.status).toBe('succeeded')
+    expect(task.success).toBe(true)
+    expect(task.result).toEqual({ charged: 2990 })
+    expect(task.attempts).toBe(1)
+    expect(task.startedAt).toBeInstanceOf(Date)
+    expect(task.finishedAt!.getTime()).toBeGreaterThanOrEqual(task.startedAt!.getTime() - 1000)
+    expect(task.lockedBy).toBeNull()
+    expect(calls).toEqual([`charge:${order.id}:29.90`])
+    expect(app.logger.lines.at(-1)).toMatch(
+      new RegExp(`^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d SUCCESS ${task.id}: Order\\(${order.id}\\)#chargeCreditCard \\(\\d+ ms\\)$`),
+    )
+  })
+
+  it('runs static methods and registered classes', async () => {
+    const a = await app.Order.async('recalculateTotals', { args: [21] })
+    const b = await app.tasks.classes.Newsletter.async('deliverAll', { args: ['weekly'] })
+    await app.tasks.createWorker({ concurrency: 2 }).workOff()
+    await Promise.all([a.reload(), b.reload()])
+    expect(a.result).toBe(42)
+    expect(b.result).toBe('delivered weekly')
+  })
+
+  it('picks by priority descending, then scheduled time, then id', async () => {
+    const order = await app.Order.create({ total: 1 })
+    const past = (s: number) => new Date(Date.now() - s * 1000)
+    const plan: Array<[string, number, Date]> = [
+      ['a', 10, past(10)],
+      ['b', 12, past(5)],
+      ['c', 10, past(20)],
+      ['d', 20, past(1)],
+      ['e', 10, past(10)],
+      ['f', -5, past(100)],
+    ]
+    for (const [label, priority, scheduledAt] of plan) {
+      await order.async('echo', { args: [label], priority, scheduledAt })
+    }
+    await app.tasks.createWorker({ concurrency: 1 }).workOff()
+    const done = await app.tasks.AsyncTask.findAll({ order: [['startedAt', 'ASC'], ['finishedAt', 'ASC']] })
+    // Equal started times are possible at ms resolution; check the log order instead.
+    const ran = app.logger.lines.filter((l) => l.includes('SUCCESS')).slice(-6).map((l) => Number(/SUCCESS (\d+):/.exec(l)![1]))
+    const byId = new Map(done.map((t) => [t.id, t.args[0]]))
+    expect(ran.map((id) => byId.get(id))).toEqual(['d', 'b', 'c', 'a', 'e', 'f'])
+  })
+
+  it('leaves future tasks alone until they are due', async () => {
+    const order = await app.Order.create({ total: 1 })
+    const task = await order.schedule(new Date(Date.now() + 1500), 'sendConfirmationEmail')
+    const worker = app.tasks.createWorker()
+    expect((await worker.workOff()).succeeded).toBe(0)
+    await sleep(1600)
+    expect((await worker.workOff()).succeeded).toBe(1)
+    await task.reload()
+    expect(task.status).toBe('succeeded')
+  })
+
+  it('round-trips arguments and results of every tagged type', async () => {
+    const order = await app.Order.create({ total: 1 })
+    const value = {
+      date: new Date('2026-11-27T20:11:05.123Z'),
+      big: 12345678901234567890n,
+      buf: Buffer.from([0, 1, 254, 255]),
+      map: new Map<unknown, unknown>([['k', 1], [2, [3]]]),
+      set: new Set(['x', 7]),
+      undef: undefined,
+      nums: [NaN, Infinity, -Infinity, -0, 1.5],
+      tagLike: { $t: 'Date', v: 'not a date' },
+      nested: { deep: [{ null: null, bool: false, text: 'ünïcødé ✓' }] },
+      err: new TypeError('kept'),
+    }
+    const task = await order.async('echo', { args: [value] })
+    expect(task.args[0]).toMatchObject({ big: value.big, map: value.map, set: value.set, tagLike: value.tagLike })
+    await app.tasks.createWorker().workOff()
+    await task.reload()
+    const result = task.result as typeof value
+    expect(result.date).toEqual(value.date)
+    expect(result.big).toBe(value.big)
+    expect(Buffer.isBuffer(result.buf) && result.buf.equals(value.buf)).toBe(true)
+    expect(result.map).toEqual(value.map)
+    expect(result.set).toEqual(value.set)
+    expect('undef' in result && result.undef === undefined).toBe(true)
+    expect(Object.is(result.nums[3], -0)).toBe(true)
+    expect(result.nums.slice(0, 3)).toEqual([NaN, Infinity, -Infinity])
+    expect(result.tagLike).toEqual(value.tagLike)
+    expect(result.nested).toEqual(value.nested)
+    expect(result.err).toBeInstanceOf(TypeError)
+    expect((result.err as Error).message).toBe('kept')
+  })
+
+  it('re-loads record arguments when the task runs', async () => {
+    const order = await app.Order.create({ total: 1 })
+    const item = await app.LineItem.create({ name: 'old name' })
+    const task = await order.async('describeItem', { args: [item] })
+    expect(task.args[0]).toEqual(new RecordRef('LineItem', item.id))
+    await item.update({ name: 'new name' })
+    await app.tasks.createWorker().workOff()
+    await task.reload()
+    expect(task.result).toBe(`${order.id}:new name`)
+  })
+
+  it('fails with RecordNotFoundError when the record or an argument record was deleted', async () => {
+    const order = await app.Order.create({ total: 1 })
+    const gone = await order.async('sendConfirmationEmail')
+    const other = await app.Order.create({ total: 2 })
+    const item = await app.LineItem.create({ name: 'x' })
+    const argGone = await other.async('describeItem', { args: [item] })
+    await order.destroy()
+    await item.destroy()
+    expect((await app.tasks.createWorker().workOff()).failed).toBe(2)
+    for (const task of [gone, argGone]) {
+      await task.reload()
+      expect(task.status).toBe('failed')
+      expect(task.success).toBe(false)
+      expect((task.result as Error).name).toBe('RecordNotFoundError')
+      expect(task.error).toMatch(/RecordNotFoundError: (Order|LineItem) with id \d+ no longer exists/)
+    }
+  })
+
+  it('stores a thrown error rebuilt with class, message and stack, and goes on', async () => {
+    const order = await app.Order.create({ total: 1 })
+    const bad = await order.async('fail', { args: ['out of range'] })
+    const good = await order.async('sendConfirmationEmail', { priority: 1 })
+    const counts = await app.tasks.createWorker().workOff()
+    expect(counts).toMatchObject({ succeeded: 1, failed: 1 })
+    await Promise.all([bad.reload(), good.reload()])
+    expect(bad.status).toBe('failed')
+    expect(bad.success).toBe(false)
+    expect(bad.attempts).toBe(1)
+    const err = bad.result as Error
+    expect(err).toBeInstanceOf(RangeError)
+    expect(err.name).toBe('RangeError')
+    expect(err.message).toBe('out of range')
+    expect(err.stack).toMatch(/at (Order|O)\.fail/)
+    expect(bad.error).toBe('RangeError: out of range')
+    expect(bad.attemptErrors).toHaveLength(1)
+    expect(good.status).toBe('succeeded')
+    expect(app.logger.lines.some((l) => / FAILURE \d+: Order\(\d+\)#fail \(\d+ ms\) RangeError: out of range$/.test(l))).toBe(true)
+  })
+
+  it('fails hostile or corrupt rows cleanly, runs nothing they name, and goes on', async () => {
+    const order = await app.Order.create({ total: 1 })
+    const base = { argsJson: '[]', scheduledAt: new Date(Date.now() - 1000), ready: 1 }
+    const hostile = [
+      { objectType: 'process', objectId: null, action: 'exit' },
+      { objectType: 'Order', objectId: null, action: 'constructor' },
+      { objectType: 'Order', objectId: String(order.id), action: '__proto__' },
+      { objectType: 'Order', objectId: String(order.id), action: 'toString' },
+      { objectType: 'Order', objectId: String(order.id), action: 'destroy' },
+      { objectType: 'Order', objectId: null, action: 'drop' },
+      { objectType: 'Object', objectId: null, action: 'assign' },
+      { objectType: 'Newsletter', objectId: '1', action: 'deliverAll' },
+      { objectType: 'globalThis', objectId: null, action: 'eval' },
+      { objectType: 'Order', objectId: String(order.id), action: 'echo', argsJson: '{not json' },
+      { objectType: 'Order', objectId: String(order.id), action: 'echo', argsJson: '[{"$t":"Function","v":"x"}]' },
+      { objectType: 'Order', objectId: String(order.id), action: 'echo', argsJson: '{"a":1}' },
+      { objectType: 'Order', objectId: String(order.id), action: 'echo', argsJson: '[{"$t":"Record","v":{"model":"SequelizeMeta","id":1}}]' },
+    ]
+    const rows = await app.tasks.AsyncTask.bulkCreate(hostile.map((h) => ({ ...base, ...h })))
+    const good = await order.async('sendConfirmationEmail', { priority: -100 })
+    const counts = await app.tasks.createWorker({ concurrency: 3 }).workOff()
+    expect(counts).toEqual({ succeeded: 1, failed: hostile.length, retried: 0 })
+    for (const row of rows) {
+      await row.reload()
+      expect(row.status, `${row.objectType}#${row.action}`).toBe('failed')
+      expect(row.error).toMatch(/^(UnknownTargetError|SerializationError): /)
+    }
+    expect(await app.Order.findByPk(order.id)).not.toBeNull()
+    await good.reload()
+    expect(good.status).toBe('succeeded')
+  })
+
+  it('takes only its queues, in order of precedence, or every queue with *', async () => {
+    const order = await app.Order.create({ total: 1 })
+    const mail = await order.async('echo', { args: ['mail'], queue: 'mail' })
+    const other = await order.async('echo', { args: ['other'], queue: 'other' })
+    const def = await order.async('echo', { args: ['default'] })
+    expect((await app.tasks.createWorker({ queues: ['mail'] }).workOff()).succeeded).toBe(1)
+    await mail.reload()
+    expect(mail.status).toBe('succeeded')
+    expect((await app.tasks.createWorker({ queues: ['*'] }).workOff()).succeeded).toBe(2)
+    await Promise.all([other.reload(), def.reload()])
+    expect([other.status, def.status]).toEqual(['succeeded', 'succeeded'])
+  })
+
+  it('a started worker runs what is enqueued in its process without waiting for a poll', async () => {
+    const worker = app.tasks.createWorker({ pollInterval: 60_000 })
+    await worker.start()
+    try {
+      await sleep(100)
+      const order = await app.Order.create({ total: 1 })
+      const task = await order.async('sendConfirmationEmail')
+      const deadline = Date.now() + 5000
+      while ((await task.reload()).status !== 'succeeded' && Date.now() < deadline) await sleep(20)
+      expect(task.status).toBe('succeeded')
+    } finally {
+      await worker.stop()
+    }
+  })
+
+  it('stop() lets running tasks finish first', async () => {
+    const order = await app.Order.create({ total: 1 })
+    const task = await order.async('slow', { args: [300] })
+    const worker = app.tasks.createWorker({ pollInterval: 50 })
+    await worker.start()
+    const deadline = Date.now() + 5000
+    while ((await task.reload()).status !== 'running' && Date.now() < deadline) await sleep(10)
+    await worker.stop()
+    await worker.stop() // idempotent
+    await task.reload()
+    expect(task.status).toBe('succeeded')
+    expect(task.result).toBe('done')
+  })
+
+  it('stop() releases tasks still running after shutdownTimeout, without failing them', async () => {
+    const order = await app.Order.create({ total: 1 })
+    const task = await order.async('slow', { args: [5000] })
+    const worker = app.tasks.createWorker({ pollInterval: 50, shutdownTimeout: 200 })
+    await worker.start()
+    const deadline = Date.now() + 5000
+    while ((await task.reload()).status !== 'running' && Date.now() < deadline) await sleep(10)
+    await worker.stop()
+    await task.reload()
+    expect(task.status).toBe('pending')
+    expect(task.lockedBy).toBeNull()
+    expect(task.attempts).toBe(0)
+    expect(task.success).toBeNull()
+    await task.update({ argsJson: '[10]' }) // claimable again; no need to wait 5 s for the proof
+    expect((await app.tasks.createWorker().workOff()).succeeded).toBe(1)
+  })
+})
