@@ -1,14 +1,40 @@
 import { defineConfig } from 'tsup'
 
-// One ESM and one CJS build of the runtime, each with its own declarations,
-// so `import` and `require` hosts both get types (package.json "exports").
-export default defineConfig({
-  entry: { index: 'src/index.ts' },
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-  platform: 'node',
-  splitting: false,
-})
+export default defineConfig([
+  // One ESM and one CJS build of the runtime, each with its own declarations,
+  // so `import` and `require` hosts both get types (package.json "exports").
+  {
+    entry: { index: 'src/index.ts' },
+    format: ['esm', 'cjs'],
+    dts: true,
+    sourcemap: true,
+    // The builds below run in parallel with this one; keep their outputs.
+    clean: ['!cli.cjs*', '!daemon-entry.cjs*', '!plopfile.js*'],
+    target: 'node20',
+    platform: 'node',
+    splitting: false,
+  },
+  // The commands behind a host's `script/async`, CommonJS only: daemonize2
+  // (bundled in via src/daemon.cjs) needs CommonJS, and daemon-entry.cjs is
+  // the file daemonize2 requires inside the daemon.
+  {
+    entry: { cli: 'src/cli/index.ts', 'daemon-entry': 'src/cli/daemon-entry.ts' },
+    format: ['cjs'],
+    outExtension: () => ({ js: '.cjs' }),
+    sourcemap: true,
+    clean: false,
+    target: 'node20',
+    platform: 'node',
+    splitting: false,
+  },
+  // The create-async generator, ESM because plop 4 loads plopfiles with import().
+  {
+    entry: { plopfile: 'plopfile.ts' },
+    format: ['esm'],
+    sourcemap: true,
+    clean: false,
+    target: 'node20',
+    platform: 'node',
+    splitting: false,
+  },
+])

@@ -11,7 +11,7 @@ import {
   removePidfile,
   removePidfileOf,
 } from './pidfile.js'
-import { logOffset, watchStart } from './start-watch.js'
+import { logOffset, readSince, watchStart } from './start-watch.js'
 import { stopPid } from './stop.js'
 import { readyLine, workerName } from './worker-name.js'
 
@@ -67,8 +67,11 @@ async function launch(settings: DaemonSettings, uid: number, flags: WorkerFlags)
       ],
     })
   } catch (error) {
+    // daemonize2 noticed the daemon die right away; its log says why.
     removePidfile(settings.pidDir, uid)
-    console.error(`async.${uid} failed to start: ${(error as Error).message} (log: ${logFile})`)
+    const log = readSince(logFile, offset).trimEnd()
+    console.error(`async.${uid} failed to start: ${log || (error as Error).message}`)
+    console.error(`(log: ${logFile})`)
     return EXIT.failed
   }
   return reportStart(settings, uid, pid, logFile, offset)

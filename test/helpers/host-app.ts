@@ -1,0 +1,94 @@
+// Temp host apps for the scaffolder and daemon tests. The package under test
+// is the packed tarball (what npm users get), unpacked into the app's
+// node_modules; sequelize, the drivers, sequelize-cli, tsx and pm2 are
+// symlinked from the repo's node_modules so no test compiles sqlite3 again.
+import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process'
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+import { hostAppFiles, type HostKind } from './host-app-files.js'
+
+export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+const REPO_MODULES = join(REPO, 'node_modules')
+
+/** A generated host app in a temp directory. */
+export interface HostApp {
+  root: string
+  kind: HostKind
+  env: NodeJS.ProcessEnv
+  /** runs `command args` in the app, synchronously, never throwing */
+  run(command: string, args: string[], env?: NodeJS.ProcessEnv): SpawnSyncReturns<string>
+  /** runs `node args` in the app and throws with its output unless it exits 0 */
+  node(args: string[], env?: NodeJS.ProcessEnv): string
+  remove(): void
+}
+
+/**
+ * Packs the repo (dist must be built: `npm test` builds first) into a temp
+ * directory. --ignore-scripts: prepack would rebuild dist/ while other test
+ * files read it.
+ */
+export function packPackage(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'async-pack-'))
+  const name = execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', dir], {
+    cwd: REPO,
+    encoding: 'utf8',
+  }).trim()
+  return join(dir, name.split('\n').at(-1) ?? name)
+}
+
+/** Creates a host app of `kind` on `databaseUrl` with the packed package installed. */
+export function createHostApp(kind: HostKind, tarball: string, databaseUrl?: string): HostApp {
+  const root = mkdtempSync(join(tmpdir(), `async-host-${kind}-`))
+  const url = databaseUrl ?? `sqlite:${join(root, 'db.sqlite')}`
+  for (const [path, text] of Object.entries(hostAppFiles(kind))) {
+    mkdirSync(dirname(join(root, path)), { recursive: true })
+    writeFileSync(join(root, path), text)
+  }
+  installModules(root, tarball)
+  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: url, NODE_ENV: 'development' }
+  delete env.NODE_OPTIONS // vitest's loader hooks must not leak into host processes
+  const run = (command: string, args: string[], extra: NodeJS.ProcessEnv = {}) =>
+    spawnSync(command, args, { cwd: root, env: { ...env, ...extra }, encoding: 'utf8', timeout: 60_000 })
+  return {
+    root,
+    kind,
+    env,
+    run,
+    node(args, extra) {
+      const result = run(process.execPath, args, extra)
+      if (result.status !== 0) {
+        throw new Error(`node ${args.join(' ')} exited ${result.status}\n${result.stdout}\n${result.stderr}`)
+      }
+      return result.stdout
+    },
+    remove: () => rmSync(root, { recursive: true, force: true }),
+  }
+}
+
+function installModules(root: string, tarball: string): void {
+  const modules = join(root, 'node_modules')
+  const bin = join(modules, '.bin')
+  mkdirSync(bin, { recursive: true })
+  for (const name of readdirSync(REPO_MODULES)) {
+    if (name.startsWith('.') || name === 'sequelize-async') continue
+    symlinkSync(join(REPO_MODULES, name), join(modules, name))
+  }
+  for (const name of readdirSync(join(REPO_MODULES, '.bin'))) {
+    symlinkSync(realpathSync(join(REPO_MODULES, '.bin', name)), join(bin, name))
+  }
+  const own = join(modules, 'sequelize-async')
+  mkdirSync(own)
+  execFileSync('tar', ['-xzf', tarball, '-C', own, '--strip-components=1'])
+  symlinkSync(join(own, 'bin', 'create-async.js'), join(bin, 'create-async'))
+}
