@@ -6,6 +6,7 @@ import { planRound } from './plan.js'
 import { now } from './clock.js'
 import { machineInfo } from './report/machine.js'
 import { writeReport } from './report/write.js'
+import { snapshotPackage } from './snapshot.js'
 
 const RESULTS = new URL('./results/latest.json', import.meta.url)
 
@@ -22,6 +23,7 @@ function headline(scenario, m) {
 
 async function main() {
   const options = readOptions()
+  snapshotPackage()
   const started = now()
   const records = []
   for (let round = 0; round < options.sizes.rounds; round++) {

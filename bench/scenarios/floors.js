@@ -77,8 +77,9 @@ async function redis(count) {
   return { insert: set, update: set }
 }
 
-// The pragmas sequelize-async's SQLite connection runs with.
-export const SQLITE_PRAGMAS = ['PRAGMA journal_mode = WAL', 'PRAGMA busy_timeout = 5000']
+// The pragmas sequelize-async's SQLite connection runs with (src/install.ts);
+// synchronous stays at SQLite's default, FULL.
+export const SQLITE_PRAGMAS = ['PRAGMA journal_mode = WAL', 'PRAGMA busy_timeout = 10000']
 
 export async function floors(sizes) {
   const count = sizes.floorCount

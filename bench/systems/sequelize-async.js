@@ -1,20 +1,21 @@
 // sequelize-async on SQLite, PostgreSQL or MariaDB, driven the way a user
 // drives it: a model with a no-op method, `record.async('noop')` to enqueue,
-// `tasks.createWorker()` to run. The package comes from the repository's own
-// build (`npm run build` at the root writes dist/), and Sequelize and the
-// drivers resolve from the root's node_modules, so both share one Sequelize.
+// `tasks.createWorker()` to run. The package is the repository's own build,
+// snapshotted by run.js (see snapshot.js); Sequelize and the drivers resolve
+// from the root's node_modules, so the package and this file share them.
 import { Sequelize, DataTypes } from 'sequelize'
 import { pgUrl, mysqlUrl, sqliteFile, recreatePostgres, recreateMysql, recreateSqlite } from '../databases.js'
 import { copyTaskRows } from './task-rows.js'
+import { SNAPSHOT_ENTRY } from '../snapshot.js'
 
 const DB = 'bench_sa'
 const FAR_FUTURE_MS = 365 * 86400e3
 
 async function loadPackage() {
   try {
-    return await import('../../dist/index.js')
+    return await import(SNAPSHOT_ENTRY)
   } catch (err) {
-    throw new Error(`cannot load ../dist/index.js (${err.message}); run "npm run build" at the repository root first`)
+    throw new Error(`cannot load the sequelize-async build (${err.message}); run "npm run build" at the repository root`)
   }
 }
 
@@ -33,17 +34,13 @@ async function openApp(dialect, { pool = 5, onRun = () => {} } = {}) {
   Order.prototype.noop = async function noop(tag) {
     onRun(tag)
   }
-  const tasks = installAsync(sequelize, {})
+  // Per-task log lines off, as for every peer (graphile-worker's are silenced too).
+  const tasks = installAsync(sequelize, { logger: { info() {}, error: console.error } })
   return { sequelize, Order, tasks }
 }
 
-export function sequelizeAsync({ dialect, pollIntervalMs, batched = false }) {
-  const workerOptions = (concurrency) => ({
-    concurrency,
-    pollInterval: pollIntervalMs,
-    queues: ['default'],
-    ...(batched ? { batchSize: concurrency * 10 } : {}),
-  })
+export function sequelizeAsync({ dialect, pollIntervalMs }) {
+  const workerOptions = (concurrency) => ({ concurrency, pollInterval: pollIntervalMs, queues: ['default'] })
 
   return {
     store: dialect,
