@@ -39,6 +39,8 @@ export class Worker {
   private readonly running = new Map<number, Running>()
   private state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle'
   private wakeUp: (() => void) | undefined
+  /** A wake-up that came while the loop was busy (claiming), so it is not lost. */
+  private woken = false
   private loop: Promise<void> | undefined
   private stopping: Promise<void> | undefined
   private listener: Listener | undefined
@@ -105,16 +107,20 @@ export class Worker {
   }
 
   private wake(): void {
+    this.woken = true
     this.wakeUp?.()
   }
 
   private idle(ms: number): Promise<void> {
+    if (this.woken) return Promise.resolve()
     return new Promise((resolve) => {
-      const timer = ms === Infinity ? undefined : setTimeout(done, ms)
-      function done(): void {
-        if (timer) clearTimeout(timer)
+      let timer: NodeJS.Timeout | undefined
+      const done = (): void => {
+        clearTimeout(timer)
+        this.wakeUp = undefined
         resolve()
       }
+      if (ms !== Infinity) timer = setTimeout(done, ms)
       this.wakeUp = done
     })
   }
@@ -122,6 +128,7 @@ export class Worker {
   private async run(): Promise<void> {
     while (this.state === 'running') {
       try {
+        this.woken = false
         await this.upkeep(false)
         const free = this.options.concurrency - this.running.size
         const tasks = free > 0 ? await this.claimTasks(free) : []

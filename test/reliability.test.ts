@@ -1,0 +1,137 @@
+/**
+ * Contract: retries, timeouts, leases and lost workers on every dialect.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import type { Sequelize } from 'sequelize'
+import { createDb, dialects, type TestDb } from './helpers/db.js'
+import { defineApp } from './helpers/app.js'
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+describe.each(dialects)('reliability on %s', (dialect) => {
+  let db: TestDb
+  let sequelize: Sequelize
+  let app: ReturnType<typeof defineApp>
+  let failuresLeft = 0
+
+  beforeAll(async () => {
+    db = await createDb(dialect, 'reliability')
+    sequelize = db.connect()
+    // Zero backoff: a retry is due at once, so workOff() runs it in the same call.
+    app = defineApp(sequelize, { backoff: () => 0, maxInterruptions: 2 })
+    Object.defineProperty(app.Order.prototype, 'flaky', {
+      value: function flaky(this: { id: number }) {
+        if (failuresLeft-- > 0) throw new Error(`flake ${failuresLeft}`)
+        return 'finally'
+      },
+    })
+    await app.tasks.migrate()
+    await sequelize.sync()
+  })
+  beforeEach(() => app.tasks.AsyncTask.destroy({ where: {} }))
+  afterAll(async () => {
+    await sequelize.close()
+    await db.drop()
+  })
+
+  it('retries up to maxAttempts, keeping every attempt error, success only at the end', async () => {
+    failuresLeft = 2
+    const order = await app.Order.create({ total: 1 })
+    // @ts-expect-error -- flaky is added at run time above
+    const task = await order.async('flaky', { maxAttempts: 3 })
+    const counts = await app.tasks.createWorker().workOff()
+    expect(counts).toEqual({ succeeded: 1, failed: 0, retried: 2 })
+    await task.reload()
+    expect(task.status).toBe('succeeded')
+    expect(task.success).toBe(true)
+    expect(task.attempts).toBe(3)
+    expect(task.result).toBe('finally')
+    expect(task.attemptErrors.map((e) => [e.attempt, e.message])).toEqual([
+      [1, 'flake 1'],
+      [2, 'flake 0'],
+    ])
+    expect(task.errors[0]!.stack).toMatch(/flaky/)
+  })
+
+  it('fails for good after the last attempt', async () => {
+    failuresLeft = 5
+    const order = await app.Order.create({ total: 1 })
+    // @ts-expect-error -- flaky is added at run time above
+    const task = await order.async('flaky', { maxAttempts: 2 })
+    expect(await app.tasks.createWorker().workOff()).toEqual({ succeeded: 0, failed: 1, retried: 1 })
+    await task.reload()
+    expect([task.status, task.success, task.attempts, task.attemptErrors.length]).toEqual(['failed', false, 2, 2])
+  })
+
+  it('fails a task that runs past its timeout with TimeoutError and frees the slot', async () => {
+    const order = await app.Order.create({ total: 1 })
+    const task = await order.async('slow', { args: [10_000], timeout: 200 })
+    const after = await order.async('sendConfirmationEmail', { priority: -1 })
+    const started = Date.now()
+    const counts = await app.tasks.createWorker({ concurrency: 1 }).workOff()
+    expect(Date.now() - started).toBeLessThan(5000)
+    expect(counts).toMatchObject({ succeeded: 1, failed: 1 })
+    await Promise.all([task.reload(), after.reload()])
+    expect(task.status).toBe('failed')
+    expect((task.result as Error).name).toBe('TimeoutError')
+    expect(task.error).toMatch(/TimeoutError: Order\(\d+\)#slow ran longer than its timeout of 200 ms/)
+    expect(after.status).toBe('succeeded')
+  })
+
+  it('a task whose worker died (lease ran out) runs again, not failed', async () => {
+    const order = await app.Order.create({ total: 1 })
+    const task = await order.async('sendConfirmationEmail')
+    await task.update({ status: 'running', ready: null, lockedBy: 'dead-host:1', lockedUntil: new Date(Date.now() - 60_000) })
+    expect((await app.tasks.createWorker().workOff()).succeeded).toBe(1)
+    await task.reload()
+    expect([task.status, task.interruptions, task.attempts]).toEqual(['succeeded', 1, 1])
+  })
+
+  it('a task that lost its worker too often fails with WorkerLostError', async () => {
+    const order = await app.Order.create({ total: 1 })
+    const task = await order.async('sendConfirmationEmail')
+    await task.update({
+      status: 'running',
+      ready: null,
+      interruptions: 1,
+      lockedBy: 'dead-host:2',
+      lockedUntil: new Date(Date.now() - 60_000),
+    })
+    expect((await app.tasks.createWorker().workOff()).succeeded).toBe(0)
+    await task.reload()
+    expect([task.status, task.success, task.interruptions]).toEqual(['failed', false, 2])
+    expect((task.result as Error).name).toBe('WorkerLostError')
+  })
+
+  it('a live lease is not taken: heartbeats keep a long task with its worker', async () => {
+    const order = await app.Order.create({ total: 1 })
+    const task = await order.async('slow', { args: [1200] })
+    const a = app.tasks.createWorker({ leaseMs: 300, pollInterval: 50 })
+    const b = app.tasks.createWorker({ leaseMs: 300, pollInterval: 50 })
+    await a.start()
+    const deadline = Date.now() + 5000
+    while ((await task.reload()).status !== 'running' && Date.now() < deadline) await sleep(10)
+    await b.start()
+    await sleep(1500)
+    await Promise.all([a.stop(), b.stop()])
+    await task.reload()
+    expect([task.status, task.interruptions, task.attempts]).toEqual(['succeeded', 0, 1])
+    expect(a.stats.succeeded + b.stats.succeeded).toBe(1)
+  })
+
+  it('a worker that lost its lease discards its outcome instead of finishing the task twice', async () => {
+    const order = await app.Order.create({ total: 1 })
+    const task = await order.async('slow', { args: [300] })
+    const worker = app.tasks.createWorker({ pollInterval: 50 })
+    await worker.start()
+    const deadline = Date.now() + 5000
+    while ((await task.reload()).status !== 'running' && Date.now() < deadline) await sleep(10)
+    await task.update({ lockedBy: 'someone-else' }) // as if rescued and claimed elsewhere
+    await sleep(500)
+    await worker.stop()
+    await task.reload()
+    expect(task.status).toBe('running')
+    expect(task.success).toBeNull()
+    expect(app.logger.lines.some((l) => l.includes(`LOST ${task.id}:`))).toBe(true)
+  })
+})
