@@ -3,9 +3,11 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import os from 'node:os'
-import pg from 'pg'
-import mysql from 'mysql2/promise'
-import { Redis } from 'ioredis'
+// Drivers load on first use: worker processes import this file for the
+// connection details only, and must not carry drivers they do not use.
+const pgDriver = async () => (await import('pg')).default
+const mysqlDriver = async () => (await import('mysql2/promise')).default
+const redisDriver = async () => (await import('ioredis')).Redis
 
 export const PG = { host: '127.0.0.1', port: 5432, user: 'postgres' }
 export const MYSQL = { host: '127.0.0.1', port: 3306, user: 'root', password: '' }
@@ -17,6 +19,7 @@ export const mysqlUrl = (db) => `mysql://${MYSQL.user}@${MYSQL.host}:${MYSQL.por
 export const sqliteFile = (name) => path.join(SQLITE_DIR, `${name}.sqlite`)
 
 export async function recreatePostgres(db) {
+  const pg = await pgDriver()
   const client = new pg.Client({ ...PG, database: 'postgres' })
   await client.connect()
   try {
@@ -28,6 +31,7 @@ export async function recreatePostgres(db) {
 }
 
 export async function recreateMysql(db) {
+  const mysql = await mysqlDriver()
   const conn = await mysql.createConnection(MYSQL)
   try {
     await conn.query(`DROP DATABASE IF EXISTS ${db}`)
@@ -47,6 +51,7 @@ export async function recreateSqlite(name) {
 }
 
 export async function flushRedis() {
+  const Redis = await redisDriver()
   const redis = new Redis({ ...REDIS, maxRetriesPerRequest: null })
   try {
     await redis.flushdb()

@@ -46,10 +46,11 @@ export function planRound(round, options) {
   const order = [...systems.slice(shift), ...systems.slice(0, shift)]
   for (const s of SCENARIOS) {
     if (!scenarios.includes(s.scenario)) continue
+    if (s.scenario === 'depth' && round >= sizes.depthRounds) continue
     for (const name of order) {
       if (!SYSTEMS[name].scenarios.includes(s.scenario)) continue
-      const system = makeSystem(name, sizes)
-      steps.push({ round, scenario: s.scenario, setting: s.setting, system: name, run: () => s.run(system, sizes) })
+      const run = async () => s.run(await makeSystem(name, sizes), sizes)
+      steps.push({ round, scenario: s.scenario, setting: s.setting, system: name, run })
     }
   }
   return steps

@@ -23,7 +23,7 @@ function headline(scenario, m) {
 
 async function main() {
   const options = readOptions()
-  snapshotPackage()
+  snapshotPackage(options.dist)
   const started = now()
   const records = []
   for (let round = 0; round < options.sizes.rounds; round++) {

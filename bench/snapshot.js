@@ -6,15 +6,17 @@
 import fs from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
-const SOURCE = fileURLToPath(new URL('../dist/', import.meta.url))
+const DEFAULT_SOURCE = fileURLToPath(new URL('../dist/', import.meta.url))
 const TARGET = fileURLToPath(new URL('./.snapshot/dist/', import.meta.url))
 export const SNAPSHOT_ENTRY = new URL('./.snapshot/dist/index.js', import.meta.url)
 
-export function snapshotPackage() {
-  if (!fs.existsSync(`${SOURCE}index.js`)) {
+// `source`: another build's dist/ (e.g. of a clean checkout), from --dist.
+export function snapshotPackage(source = DEFAULT_SOURCE) {
+  if (!fs.existsSync(`${source}/index.js`)) {
     console.warn('dist/index.js is missing: run "npm run build" at the repository root to benchmark sequelize-async')
     return
   }
   fs.rmSync(TARGET, { recursive: true, force: true })
-  fs.cpSync(SOURCE, TARGET, { recursive: true })
+  fs.cpSync(source, TARGET, { recursive: true })
+  console.log(`sequelize-async under test: ${source}`)
 }

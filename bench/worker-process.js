@@ -21,7 +21,7 @@ function report() {
   process.send({ type: 'progress', count, last })
 }
 
-const system = makeSystem(config.system, config.settings)
+const system = await makeSystem(config.system, config.settings)
 const worker = await system.prepareWorker({ concurrency: config.concurrency, onRun })
 let timer
 

@@ -9,6 +9,7 @@ const READY_TIMEOUT_MS = 60000
 
 function waitFor(child, type, timeoutMs) {
   return new Promise((resolve, reject) => {
+    if (child.exitCode !== null) return reject(new Error(`worker exited with code ${child.exitCode} before "${type}"`))
     const timer = setTimeout(() => reject(new Error(`worker did not send "${type}" in ${timeoutMs} ms`)), timeoutMs)
     const onMessage = (message) => {
       if (message.type !== type) return
@@ -31,6 +32,9 @@ export async function spawnWorkers(system, settings, { processes, concurrency, o
   const children = Array.from({ length: processes }, () =>
     fork(ENTRY, [arg], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
   )
+  // A child that dies closes its channel; sends to it must not throw.
+  children.forEach((child) => child.on('error', () => {}))
+  const send = (child, message) => child.connected && child.send(message)
   const progress = children.map(() => ({ count: 0, last: 0 }))
   children.forEach((child, i) =>
     child.on('message', (message) => {
@@ -48,14 +52,16 @@ export async function spawnWorkers(system, settings, { processes, concurrency, o
   return {
     go() {
       const t0 = now()
-      children.forEach((child) => child.send({ type: 'go' }))
+      children.forEach((child) => send(child, { type: 'go' }))
       return t0
     },
+    // True once any worker died on its own (its error is on stderr).
+    died: () => children.some((child) => child.exitCode !== null || child.signalCode !== null),
     done: () => progress.reduce((sum, p) => sum + p.count, 0),
     lastRun: () => Math.max(...progress.map((p) => p.last)),
     async stop() {
       const stopped = children.map((child) => waitFor(child, 'stopped', 30000))
-      children.forEach((child) => child.send({ type: 'stop' }))
+      children.forEach((child) => send(child, { type: 'stop' }))
       const results = await Promise.allSettled(stopped)
       children.forEach((child) => child.exitCode === null && child.kill('SIGKILL'))
       const rss = results.filter((r) => r.status === 'fulfilled').map((r) => r.value.maxRss)

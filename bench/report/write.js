@@ -1,4 +1,4 @@
-// Writes docs/benchmarks.md and docs/benchmarks.svg from one run. The text
+// Writes docs/benchmarks.md and bench/results/benchmarks.svg from one run. The text
 // between the NOTES markers is written by hand and kept across runs.
 import fs from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
@@ -9,7 +9,8 @@ import { barChart } from './chart.js'
 import { floorsTable, enqueueTable, drainTable, latencyTable, depthTable, targetsTable } from './tables.js'
 
 const DOC = new URL('../../docs/benchmarks.md', import.meta.url)
-const SVG = new URL('../../docs/benchmarks.svg', import.meta.url)
+// The chart lives beside the results, in bench/ (docs/ holds only this page).
+const SVG = new URL('../results/benchmarks.svg', import.meta.url)
 const NOTES_START = '<!-- notes:start (kept by bench/report/write.js) -->'
 const NOTES_END = '<!-- notes:end -->'
 
@@ -92,7 +93,7 @@ ${settings(run)}
 
 ## Results
 
-![tasks/s per system and scenario](benchmarks.svg)
+![tasks/s per system and scenario](../bench/results/benchmarks.svg)
 
 ### Floors: what one connection can commit
 

@@ -5,6 +5,7 @@
 import { now } from '../clock.js'
 import { measureDrain } from './drain.js'
 import { measureEnqueue } from './enqueue.js'
+import { perRound } from '../options.js'
 
 export const DEPTH_DRAIN = { processes: 1, concurrency: 10 }
 
@@ -16,7 +17,7 @@ export async function depth(system, sizes) {
     await client.populate({ finished: sizes.depthFinished, future: sizes.depthFuture })
     const populateSeconds = (now() - t) / 1000
     const drained = await measureDrain(system, client, sizes, DEPTH_DRAIN)
-    const enqueued = await measureEnqueue(client, sizes.enqueueCount)
+    const enqueued = await measureEnqueue(client, perRound(sizes.enqueueCount, sizes))
     return { populateSeconds, drain: drained, enqueue: enqueued }
   } finally {
     await client.close()

@@ -10,7 +10,10 @@ import { spawnWorkers } from '../workers.js'
 const CONFIRM_TIMEOUT_MS = 30000
 
 async function waitForHandlers(pool, total, deadline) {
-  while (pool.done() < total && now() < deadline) await sleep(10)
+  while (pool.done() < total && now() < deadline) {
+    if (pool.died()) throw new Error('a worker process died (see its error above)')
+    await sleep(10)
+  }
   return pool.done() >= total
 }
 

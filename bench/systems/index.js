@@ -5,10 +5,13 @@
 //   connect(opts?)           a client: enqueue(tag?), enqueueMany(n), remaining(),
 //                            populate({ finished, future }), close()
 //   prepareWorker(opts)      in a worker process: connect now, { start(), stop() }
-import { sequelizeAsync } from './sequelize-async.js'
-import { pgboss } from './pgboss.js'
-import { graphile } from './graphile.js'
-import { bullmq } from './bullmq.js'
+//
+// Modules load lazily, so a worker process holds only its own system's code
+// (its peak RSS would otherwise include every peer's).
+const sequelizeAsync = async (s) => (await import('./sequelize-async.js')).sequelizeAsync(s)
+const pgboss = async (s) => (await import('./pgboss.js')).pgboss(s)
+const graphile = async (s) => (await import('./graphile.js')).graphile(s)
+const bullmq = async () => (await import('./bullmq.js')).bullmq()
 
 const ALL = ['enqueue', 'drain', 'latency', 'depth']
 
@@ -38,8 +41,8 @@ export const SYSTEMS = {
   },
 }
 
-export function makeSystem(name, settings) {
+export async function makeSystem(name, settings) {
   const entry = SYSTEMS[name]
   if (!entry) throw new Error(`unknown system "${name}"; known: ${Object.keys(SYSTEMS).join(', ')}`)
-  return { name, label: entry.label, ...entry.make(settings) }
+  return { name, label: entry.label, ...(await entry.make(settings)) }
 }
