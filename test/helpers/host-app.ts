@@ -49,7 +49,7 @@ export function packPackage(): string {
 
 /** Creates a host app of `kind` on `databaseUrl` with the packed package installed. */
 export function createHostApp(kind: HostKind, tarball: string, databaseUrl?: string): HostApp {
-  const root = mkdtempSync(join(tmpdir(), `async-host-${kind}-`))
+  const root = realpathSync(mkdtempSync(join(tmpdir(), `async-host-${kind}-`)))
   const url = databaseUrl ?? `sqlite:${join(root, 'db.sqlite')}`
   for (const [path, text] of Object.entries(hostAppFiles(kind))) {
     mkdirSync(dirname(join(root, path)), { recursive: true })
