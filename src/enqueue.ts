@@ -30,14 +30,20 @@ export function recordRef(ctx: Context, record: Model, what: string): RecordRef 
   }
   const pkAttrs = Object.keys((model as unknown as { primaryKeys: object }).primaryKeys)
   if (pkAttrs.length !== 1) {
-    throw new EnqueueError(`${what}: ${model.name} has a composite primary key; pass its key values as arguments instead.`)
+    throw new EnqueueError(
+      `${what}: ${model.name} has a composite primary key; pass its key values as arguments instead.`,
+    )
   }
-  const id = record.get(pkAttrs[0] as string) as unknown
+  const id: unknown = record.get(pkAttrs[0] as string)
   if (record.isNewRecord || id === null || id === undefined) {
-    throw new EnqueueError(`${what} is an unsaved ${model.name}; save() it first (or create() it) so the worker can load it.`)
+    throw new EnqueueError(
+      `${what} is an unsaved ${model.name}; save() it first (or create() it) so the worker can load it.`,
+    )
   }
   if (typeof id !== 'string' && typeof id !== 'number' && typeof id !== 'bigint') {
-    throw new EnqueueError(`${what}: ${model.name} has a primary key of an unsupported type (${describe(id)}).`)
+    throw new EnqueueError(
+      `${what}: ${model.name} has a primary key of an unsupported type (${describe(id)}).`,
+    )
   }
   return new RecordRef(model.name, typeof id === 'bigint' ? id.toString() : id)
 }
@@ -50,13 +56,18 @@ function resolveTarget(ctx: Context, target: object): Target {
   if (typeof target === 'function' && target.prototype instanceof Model) {
     const model = target as typeof Model
     if (ctx.registry.model(model.name) !== model) {
-      throw new EnqueueError(`${model.name} is not a model of the Sequelize instance passed to installAsync().`)
+      throw new EnqueueError(
+        `${model.name} is not a model of the Sequelize instance passed to installAsync().`,
+      )
     }
     return { objectType: model.name, objectId: null, holder: model }
   }
   const name = ctx.registry.nameOf(target)
   if (!name) {
-    const label = typeof target === 'function' ? (target as { name?: string }).name || 'this class' : 'this object'
+    const label =
+      typeof target === 'function'
+        ? (target as { name?: string }).name || 'this class'
+        : 'this object'
     throw new EnqueueError(
       `${label} is not registered, so no worker could run it. Register it: installAsync(sequelize, { classes: { ${label} } }) or tasks.register('${label}', ${label}).`,
     )
@@ -78,9 +89,13 @@ export async function enqueue(
       `${resolved.objectType} has no method ${describe(action)} that a task may call. Name a method defined on ${resolved.objectType} itself (not inherited from Sequelize or Object).`,
     )
   }
-  const opts = checkOptions(options, { priority: defaultPriority, maxAttempts: ctx.settings.maxAttempts })
+  const opts = checkOptions(options, {
+    priority: defaultPriority,
+    maxAttempts: ctx.settings.maxAttempts,
+  })
   const args = options.args ?? []
-  if (!Array.isArray(args)) throw new EnqueueError(`Option args must be an array of arguments; got ${describe(args)}.`)
+  if (!Array.isArray(args))
+    throw new EnqueueError(`Option args must be an array of arguments; got ${describe(args)}.`)
   const argsJson = serialize(args, 'args', (value) =>
     value instanceof Model ? recordRef(ctx, value, 'An argument') : undefined,
   )

@@ -60,7 +60,10 @@ export interface AsyncTasks<C extends Record<string, object> = Record<string, ob
 function settingsFrom(options: InstallOptions): Settings {
   const int = (name: string, value: number | undefined, fallback: number): number => {
     const v = value ?? fallback
-    if (!Number.isSafeInteger(v) || v < 1) throw new AsyncTaskError(`installAsync option ${name} must be a positive integer; got ${String(value)}.`)
+    if (!Number.isSafeInteger(v) || v < 1)
+      throw new AsyncTaskError(
+        `installAsync option ${name} must be a positive integer; got ${String(value)}.`,
+      )
     return v
   }
   return {
@@ -92,8 +95,15 @@ export function installAsync<C extends Record<string, object> = Record<string, n
   options: InstallOptions<C> = {},
 ): AsyncTasks<C> {
   const dialect = sequelize.getDialect()
-  if (dialect !== 'postgres' && dialect !== 'mysql' && dialect !== 'mariadb' && dialect !== 'sqlite') {
-    throw new AsyncTaskError(`sequelize-async supports postgres, mysql, mariadb and sqlite; this Sequelize uses ${dialect}.`)
+  if (
+    dialect !== 'postgres' &&
+    dialect !== 'mysql' &&
+    dialect !== 'mariadb' &&
+    dialect !== 'sqlite'
+  ) {
+    throw new AsyncTaskError(
+      `sequelize-async supports postgres, mysql, mariadb and sqlite; this Sequelize uses ${dialect}.`,
+    )
   }
   const ctx: Context = {
     sequelize,
@@ -122,7 +132,7 @@ export function installAsync<C extends Record<string, object> = Record<string, n
       return migrate(sequelize)
     },
     register,
-    enqueue: (target, action, opts) => enqueue(ctx, target, action, opts as EnqueueOptions),
+    enqueue: (target, action, opts) => enqueue(ctx, target, action, opts),
     createWorker: (workerOptions) => new Worker(ctx, workerOptions),
   }
 }

@@ -49,7 +49,12 @@ const RELEASE = `
   SET status = 'pending', ready = 1, locked_by = NULL, locked_until = NULL, updated_at = %NOW%
   WHERE status = 'running' AND locked_by = :workerId AND id IN (:ids)`
 
-async function run(ctx: Context, sql: string, replacements: Record<string, unknown>, leaseMs = 0): Promise<number> {
+async function run(
+  ctx: Context,
+  sql: string,
+  replacements: Record<string, unknown>,
+  leaseMs = 0,
+): Promise<number> {
   const c = clock(ctx, leaseMs)
   const text = sql.replaceAll('%NOW%', c.now).replaceAll('%UNTIL%', c.until)
   const [, meta] = await ctx.sequelize.query(text, {

@@ -16,7 +16,9 @@ const installations = new WeakMap<Sequelize, Context>()
 
 export function remember(ctx: Context): void {
   if (installations.has(ctx.sequelize)) {
-    throw new EnqueueError('installAsync() was already called on this Sequelize instance; call it once and share the result.')
+    throw new EnqueueError(
+      'installAsync() was already called on this Sequelize instance; call it once and share the result.',
+    )
   }
   installations.set(ctx.sequelize, ctx)
 }
@@ -24,18 +26,27 @@ export function remember(ctx: Context): void {
 function contextOf(sequelize: Sequelize | undefined, name: string): Context {
   const ctx = sequelize && installations.get(sequelize)
   if (!ctx) {
-    throw new EnqueueError(`${name}.async(): call installAsync(sequelize) on the Sequelize instance of ${name} first.`)
+    throw new EnqueueError(
+      `${name}.async(): call installAsync(sequelize) on the Sequelize instance of ${name} first.`,
+    )
   }
   return ctx
 }
 
 type AsyncFn = (this: object, action: string, options?: EnqueueOptions) => Promise<AsyncTask>
-type ScheduleFn = (this: object, at: Date, action: string, options?: EnqueueOptions) => Promise<AsyncTask>
+type ScheduleFn = (
+  this: object,
+  at: Date,
+  action: string,
+  options?: EnqueueOptions,
+) => Promise<AsyncTask>
 
 /** `schedule(at, action, opts)`: async() at a time, priority 20 unless given. */
 function scheduleOptions(at: unknown, options: EnqueueOptions | undefined): EnqueueOptions {
   if (!(at instanceof Date)) {
-    throw new EnqueueError(`schedule() takes the time first: schedule(date, 'method', options); got ${typeof at}.`)
+    throw new EnqueueError(
+      `schedule() takes the time first: schedule(date, 'method', options); got ${typeof at}.`,
+    )
   }
   return { ...options, scheduledAt: at }
 }
@@ -54,7 +65,12 @@ function modelMethods(ctxOf: (self: object) => Context): { async: AsyncFn; sched
 
 function define(target: object, methods: { async: AsyncFn; schedule: ScheduleFn }): void {
   for (const [name, fn] of Object.entries(methods)) {
-    Object.defineProperty(target, name, { value: fn, writable: true, configurable: true, enumerable: false })
+    Object.defineProperty(target, name, {
+      value: fn,
+      writable: true,
+      configurable: true,
+      enumerable: false,
+    })
   }
 }
 
@@ -66,18 +82,23 @@ export function patchModels(): void {
   modelsPatched = true
   define(
     Model.prototype,
-    modelMethods((self) => contextOf((self as Model).sequelize, (self.constructor as { name: string }).name)),
+    modelMethods((self) =>
+      contextOf((self as Model).sequelize, (self.constructor as { name: string }).name),
+    ),
   )
   define(
     Model,
-    modelMethods((self) => contextOf((self as typeof Model).sequelize, (self as { name: string }).name)),
+    modelMethods((self) =>
+      contextOf((self as typeof Model).sequelize, (self as { name: string }).name),
+    ),
   )
 }
 
 /** Adds the methods to a registered plain class or object, unless it has its own. */
 export function patchTarget(ctx: Context, name: string, target: object): void {
   for (const method of ['async', 'schedule']) {
-    const existing = (target as Record<string, unknown>)[method] as { __sequelizeAsync?: boolean } | undefined
+    const existing = (target as Record<string, unknown>)[method] as
+      { __sequelizeAsync?: boolean } | undefined
     if (existing !== undefined && !existing.__sequelizeAsync) {
       throw new EnqueueError(
         `${name} already has a "${method}" member; rename it, or enqueue with tasks.enqueue(${name}, 'method', options).`,
@@ -85,6 +106,7 @@ export function patchTarget(ctx: Context, name: string, target: object): void {
     }
   }
   const methods = modelMethods(() => ctx)
-  for (const fn of Object.values(methods)) Object.defineProperty(fn, '__sequelizeAsync', { value: true })
+  for (const fn of Object.values(methods))
+    Object.defineProperty(fn, '__sequelizeAsync', { value: true })
   define(target, methods)
 }

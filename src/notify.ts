@@ -22,7 +22,9 @@ export interface Listener {
 }
 
 export function listen(sequelize: Sequelize, onWake: () => void, logger: Logger): Listener {
-  const manager = sequelize.connectionManager as unknown as { lib: { Client: new (config: object) => PgClient } }
+  const manager = sequelize.connectionManager as unknown as {
+    lib: { Client: new (config: object) => PgClient }
+  }
   const cfg = sequelize.config as unknown as {
     host?: string
     port?: number | string

@@ -32,7 +32,15 @@ export interface CheckedOptions {
   timeoutMs: number | null
 }
 
-const KNOWN = new Set(['args', 'priority', 'scheduledAt', 'queue', 'transaction', 'maxAttempts', 'timeout'])
+const KNOWN = new Set([
+  'args',
+  'priority',
+  'scheduledAt',
+  'queue',
+  'transaction',
+  'maxAttempts',
+  'timeout',
+])
 
 function fail(message: string): never {
   throw new EnqueueError(message)
@@ -57,17 +65,24 @@ export function checkOptions(
   defaults: { priority: number; maxAttempts: number },
 ): CheckedOptions {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    fail(`The options of async() must be an object like { args: [...], priority: 12 }; got ${describe(options)}.`)
+    fail(
+      `The options of async() must be an object like { args: [...], priority: 12 }; got ${describe(options)}.`,
+    )
   }
   for (const key of Object.keys(options)) {
     if (!KNOWN.has(key)) fail(`Unknown option "${key}". Known options: ${[...KNOWN].join(', ')}.`)
   }
   const { scheduledAt, queue = 'default' } = options
-  if (scheduledAt !== undefined && (!(scheduledAt instanceof Date) || Number.isNaN(scheduledAt.getTime()))) {
+  if (
+    scheduledAt !== undefined &&
+    (!(scheduledAt instanceof Date) || Number.isNaN(scheduledAt.getTime()))
+  ) {
     fail(`Option scheduledAt must be a valid Date; got ${describe(scheduledAt)}.`)
   }
   if (typeof queue !== 'string' || !/^[\w.:-]{1,100}$/.test(queue)) {
-    fail(`Option queue must be a name of 1 to 100 letters, digits, _ . : or -; got ${describe(queue)}.`)
+    fail(
+      `Option queue must be a name of 1 to 100 letters, digits, _ . : or -; got ${describe(queue)}.`,
+    )
   }
   return {
     priority: integer('priority', options.priority ?? defaults.priority, -1_000_000, 1_000_000),
@@ -75,6 +90,7 @@ export function checkOptions(
     queue,
     transaction: options.transaction,
     maxAttempts: integer('maxAttempts', options.maxAttempts ?? defaults.maxAttempts, 1, 1000),
-    timeoutMs: options.timeout === undefined ? null : integer('timeout', options.timeout, 1, 2_147_483_647),
+    timeoutMs:
+      options.timeout === undefined ? null : integer('timeout', options.timeout, 1, 2_147_483_647),
   }
 }

@@ -14,7 +14,9 @@ import { errorFromJSON } from './stored-error.js'
 
 export type Recorded = 'succeeded' | 'failed' | 'retry' | 'lost'
 
-function encodeResult(value: unknown): { json: string; error?: undefined } | { json?: undefined; error: Error } {
+function encodeResult(
+  value: unknown,
+): { json: string; error?: undefined } | { json?: undefined; error: Error } {
   try {
     return { json: serialize(value, 'the return value') }
   } catch (err) {
@@ -22,7 +24,12 @@ function encodeResult(value: unknown): { json: string; error?: undefined } | { j
   }
 }
 
-export async function recordOutcome(ctx: Context, task: AsyncTask, workerId: string, outcome: Outcome): Promise<Recorded> {
+export async function recordOutcome(
+  ctx: Context,
+  task: AsyncTask,
+  workerId: string,
+  outcome: Outcome,
+): Promise<Recorded> {
   const where = { id: task.id, lockedBy: workerId, status: 'running' as const }
   const attempts = task.attempts + 1
   const common = { attempts, lockedBy: null, lockedUntil: null, ready: null }
@@ -31,7 +38,13 @@ export async function recordOutcome(ctx: Context, task: AsyncTask, workerId: str
     const encoded = encodeResult(outcome.value)
     if (encoded.json !== undefined) {
       const [count] = await ctx.AsyncTask.update(
-        { ...common, status: 'succeeded', success: true, resultJson: encoded.json, finishedAt: new Date() },
+        {
+          ...common,
+          status: 'succeeded',
+          success: true,
+          resultJson: encoded.json,
+          finishedAt: new Date(),
+        },
         { where },
       )
       return count === 1 ? 'succeeded' : 'lost'
@@ -41,7 +54,10 @@ export async function recordOutcome(ctx: Context, task: AsyncTask, workerId: str
     thrown = outcome.error
   }
   const stored = thrownToJSON(thrown)
-  const history: AttemptError[] = [...task.attemptErrors, { ...stored, attempt: attempts, at: new Date().toISOString() }]
+  const history: AttemptError[] = [
+    ...task.attemptErrors,
+    { ...stored, attempt: attempts, at: new Date().toISOString() },
+  ]
   const errorText = `${stored.name}: ${stored.message}`
   if (attempts < task.maxAttempts) {
     const [count] = await ctx.AsyncTask.update(

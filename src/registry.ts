@@ -29,13 +29,22 @@ const FORBIDDEN = new Set([
 const STOPS = new Set<object>([Object.prototype, Function.prototype, Model.prototype, Model])
 
 /** Finds `name` as a method the target itself defines (never inherited from the platform). */
-export function ownMethod(target: object, name: string): ((...args: unknown[]) => unknown) | undefined {
+export function ownMethod(
+  target: object,
+  name: string,
+): ((...args: unknown[]) => unknown) | undefined {
   if (typeof name !== 'string' || name === '' || FORBIDDEN.has(name)) return undefined
-  for (let obj: object | null = target; obj && !STOPS.has(obj); obj = Object.getPrototypeOf(obj) as object | null) {
+  for (
+    let obj: object | null = target;
+    obj && !STOPS.has(obj);
+    obj = Object.getPrototypeOf(obj) as object | null
+  ) {
     const desc = Object.getOwnPropertyDescriptor(obj, name)
     if (!desc) continue
     // Accessors (Sequelize attribute getters) are not methods; never call them here.
-    return typeof desc.value === 'function' ? (desc.value as (...args: unknown[]) => unknown) : undefined
+    return typeof desc.value === 'function'
+      ? (desc.value as (...args: unknown[]) => unknown)
+      : undefined
   }
   return undefined
 }
@@ -48,17 +57,25 @@ export class Registry {
 
   register(name: string, target: PlainTarget): void {
     if (typeof name !== 'string' || !/^[A-Za-z_$][\w$.:-]{0,254}$/.test(name)) {
-      throw new EnqueueError(`Cannot register "${String(name)}": use a name of letters, digits and _ (e.g. "Newsletter").`)
+      throw new EnqueueError(
+        `Cannot register "${String(name)}": use a name of letters, digits and _ (e.g. "Newsletter").`,
+      )
     }
     if (target === null || (typeof target !== 'object' && typeof target !== 'function')) {
-      throw new EnqueueError(`Cannot register ${name}: pass a class or an object, not ${typeof target}.`)
+      throw new EnqueueError(
+        `Cannot register ${name}: pass a class or an object, not ${typeof target}.`,
+      )
     }
     if (this.sequelize.isDefined(name)) {
-      throw new EnqueueError(`Cannot register ${name}: a model of that name exists; models are registered already.`)
+      throw new EnqueueError(
+        `Cannot register ${name}: a model of that name exists; models are registered already.`,
+      )
     }
     const existing = this.classes.get(name)
     if (existing && existing !== target) {
-      throw new EnqueueError(`Cannot register ${name}: another class or object is registered under that name.`)
+      throw new EnqueueError(
+        `Cannot register ${name}: another class or object is registered under that name.`,
+      )
     }
     this.classes.set(name, target)
     this.names.set(target, name)
@@ -76,7 +93,9 @@ export class Registry {
   }
 
   /** Resolves a stored target name at run time; throws for anything not allowed. */
-  resolve(objectType: string): { kind: 'model'; model: ModelStatic<Model> } | { kind: 'class'; target: PlainTarget } {
+  resolve(
+    objectType: string,
+  ): { kind: 'model'; model: ModelStatic<Model> } | { kind: 'class'; target: PlainTarget } {
     const model = this.model(objectType)
     if (model) return { kind: 'model', model }
     const target = this.classes.get(objectType)

@@ -58,7 +58,9 @@ class Encoder {
 
   private encodeObject(value: object, path: string): Json {
     if (this.seen.has(value)) {
-      throw new SerializationError(`${path} refers back to itself (circular data), which cannot be stored in a task.`)
+      throw new SerializationError(
+        `${path} refers back to itself (circular data), which cannot be stored in a task.`,
+      )
     }
     this.seen.add(value)
     try {
@@ -78,11 +80,19 @@ class Encoder {
     if (value instanceof Map) {
       return tagged(
         'Map',
-        [...value.entries()].map(([k, v], i) => [this.encode(k, `${path}<key ${i}>`), this.encode(v, `${path}<value ${i}>`)]),
+        [...value.entries()].map(([k, v], i) => [
+          this.encode(k, `${path}<key ${i}>`),
+          this.encode(v, `${path}<value ${i}>`),
+        ]),
       )
     }
-    if (value instanceof Set) return tagged('Set', [...value].map((v, i) => this.encode(v, `${path}<item ${i}>`)))
-    if (value instanceof RecordRef) return tagged('Record', { model: value.model, id: value.id as Json })
+    if (value instanceof Set)
+      return tagged(
+        'Set',
+        [...value].map((v, i) => this.encode(v, `${path}<item ${i}>`)),
+      )
+    if (value instanceof RecordRef)
+      return tagged('Record', { model: value.model, id: value.id as Json })
     if (value instanceof Error) return tagged('Error', errorToJSON(value) as unknown as Json)
     const record = this.toRecord?.(value)
     if (record) return tagged('Record', { model: record.model, id: record.id as Json })
@@ -101,10 +111,22 @@ class Encoder {
 function decode(value: Json): unknown {
   if (Array.isArray(value)) return value.map(decode)
   if (value === null || typeof value !== 'object') return value
-  if (typeof value[TAG] === 'string' && 'v' in value) return decodeTagged(value[TAG], value.v as Json)
+  if (typeof value[TAG] === 'string' && 'v' in value)
+    return decodeTagged(value[TAG], value.v ?? null)
   const out: Record<string, unknown> = {}
   for (const [key, item] of Object.entries(value)) out[key] = decode(item)
   return out
+}
+
+// A corrupt row must fail its task with a clear error, not decode to garbage.
+function text(tag: string, v: Json): string {
+  if (typeof v !== 'string') throw new SerializationError(`Stored ${tag} value is not a string.`)
+  return v
+}
+
+function list(tag: string, v: Json): Json[] {
+  if (!Array.isArray(v)) throw new SerializationError(`Stored ${tag} value is not a list.`)
+  return v
 }
 
 function decodeTagged(tag: string, v: Json): unknown {
@@ -112,19 +134,32 @@ function decodeTagged(tag: string, v: Json): unknown {
     case 'undefined':
       return undefined
     case 'Number':
-      return Number(v)
+      return Number(text(tag, v))
     case 'BigInt':
-      return BigInt(String(v))
+      try {
+        return BigInt(text(tag, v))
+      } catch {
+        throw new SerializationError(`Stored BigInt value ${JSON.stringify(v)} is not an integer.`)
+      }
     case 'Date':
-      return new Date(String(v))
+      return new Date(text(tag, v))
     case 'Buffer':
-      return Buffer.from(String(v), 'base64')
+      return Buffer.from(text(tag, v), 'base64')
     case 'Map':
-      return new Map((v as Json[][]).map(([k, item]) => [decode(k ?? null), decode(item ?? null)]))
+      return new Map(
+        list(tag, v).map((entry) => list(tag, entry).map(decode) as [unknown, unknown]),
+      )
     case 'Set':
-      return new Set((v as Json[]).map(decode))
+      return new Set(list(tag, v).map(decode))
     case 'Record': {
-      const ref = v as { model: string; id: string | number }
+      const ref = v as { model?: unknown; id?: unknown } | null
+      if (
+        !ref ||
+        typeof ref.model !== 'string' ||
+        (typeof ref.id !== 'string' && typeof ref.id !== 'number')
+      ) {
+        throw new SerializationError('Stored Record reference has no model name or id.')
+      }
       return new RecordRef(ref.model, ref.id)
     }
     case 'Error':

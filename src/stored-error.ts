@@ -43,7 +43,12 @@ export function errorFromJSON(stored: StoredError): Error {
   const Ctor = BUILTIN[stored.name] ?? Error
   const err = new Ctor(stored.message)
   if (err.name !== stored.name) {
-    Object.defineProperty(err, 'name', { value: stored.name, enumerable: false, writable: true, configurable: true })
+    Object.defineProperty(err, 'name', {
+      value: stored.name,
+      enumerable: false,
+      writable: true,
+      configurable: true,
+    })
   }
   err.stack = stored.stack ?? `${stored.name}: ${stored.message}`
   if (stored.code !== undefined) (err as { code?: string | number }).code = stored.code

@@ -95,7 +95,10 @@ export class AsyncTask extends Model<
 }
 
 /** Defines a fresh AsyncTask subclass on one Sequelize instance. */
-export function defineTaskModel(sequelize: Sequelize, modelName = 'AsyncTask'): ModelStatic<AsyncTask> {
+export function defineTaskModel(
+  sequelize: Sequelize,
+  modelName = 'AsyncTask',
+): ModelStatic<AsyncTask> {
   const TaskModel = class extends AsyncTask {}
   Object.defineProperty(TaskModel, 'name', { value: modelName })
   TaskModel.init(
@@ -115,7 +118,12 @@ export function defineTaskModel(sequelize: Sequelize, modelName = 'AsyncTask'): 
       error: { type: DataTypes.TEXT, allowNull: true },
       attemptErrorsJson: { type: DataTypes.TEXT, allowNull: true, field: 'attempt_errors' },
       attempts: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
-      maxAttempts: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 1, field: 'max_attempts' },
+      maxAttempts: {
+        type: DataTypes.INTEGER,
+        allowNull: false,
+        defaultValue: 1,
+        field: 'max_attempts',
+      },
       interruptions: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
       timeoutMs: { type: DataTypes.INTEGER, allowNull: true, field: 'timeout_ms' },
       lockedBy: { type: DataTypes.STRING(255), allowNull: true, field: 'locked_by' },
@@ -130,7 +138,10 @@ export function defineTaskModel(sequelize: Sequelize, modelName = 'AsyncTask'): 
   // The schema belongs to the versioned migrations. A host's
   // `sequelize.sync({ alter: true })` would otherwise rebuild this table from
   // the model (on SQLite by copying it) and drop the claim indexes.
-  Object.defineProperty(TaskModel, 'sync', { value: () => Promise.resolve(TaskModel), writable: true })
+  Object.defineProperty(TaskModel, 'sync', {
+    value: () => Promise.resolve(TaskModel),
+    writable: true,
+  })
   return TaskModel
 }
 

@@ -16,8 +16,8 @@ type Inherited<T> = T extends Model
   : T extends typeof Model
     ? keyof typeof Model
     : T extends AnyFunction
-      ? keyof AnyFunction | 'prototype'
-      : keyof object
+      ? 'prototype'
+      : never
 
 /** The names of T's own methods. */
 export type MethodName<T> = Exclude<
@@ -26,24 +26,43 @@ export type MethodName<T> = Exclude<
 >
 
 /** The parameter list of T's method K. */
-export type MethodArgs<T, K extends keyof T> = T[K] extends (...args: infer A) => unknown ? A : never
+export type MethodArgs<T, K extends keyof T> = T[K] extends (...args: infer A) => unknown
+  ? A
+  : never
 
 /** Options are required (with args) when the method has required parameters. */
-export type OptionsFor<A extends unknown[]> = [] extends A
-  ? [options?: EnqueueOptions<A>]
-  : [options: EnqueueOptions<A> & { args: A }]
+// (A never: the name is already wrong; keep options optional so the compiler
+// reports the name, not a missing argument.)
+export type OptionsFor<A extends unknown[]> = [A] extends [never]
+  ? [options?: EnqueueOptions]
+  : [] extends A
+    ? [options?: EnqueueOptions<A>]
+    : [options: EnqueueOptions<A> & { args: A }]
 
 /** What `.async()` and `.schedule()` add to a registered class or object. */
 export interface AsyncCapable<T> {
-  async<K extends MethodName<T>>(action: K, ...options: OptionsFor<MethodArgs<T, K>>): Promise<AsyncTask>
-  schedule<K extends MethodName<T>>(at: Date, action: K, ...options: OptionsFor<MethodArgs<T, K>>): Promise<AsyncTask>
+  async<K extends MethodName<T>>(
+    action: K,
+    ...options: OptionsFor<MethodArgs<T, K>>
+  ): Promise<AsyncTask>
+  schedule<K extends MethodName<T>>(
+    at: Date,
+    action: K,
+    ...options: OptionsFor<MethodArgs<T, K>>
+  ): Promise<AsyncTask>
 }
 
 declare module 'sequelize/types/model' {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any, @typescript-eslint/no-empty-object-type -- must repeat Model's own type parameters to merge
-  interface Model<TModelAttributes extends {} = any, TCreationAttributes extends {} = TModelAttributes> {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any, @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unused-vars -- must repeat Model's own type parameters to merge
+  interface Model<
+    TModelAttributes extends {} = any,
+    TCreationAttributes extends {} = TModelAttributes,
+  > {
     /** Runs `this[action](...args)` in a worker; resolves to the stored task. */
-    async<K extends MethodName<this>>(action: K, ...options: OptionsFor<MethodArgs<this, K>>): Promise<AsyncTask>
+    async<K extends MethodName<this>>(
+      action: K,
+      ...options: OptionsFor<MethodArgs<this, K>>
+    ): Promise<AsyncTask>
     /** Like async(), at `at`, with priority 20 unless given. */
     schedule<K extends MethodName<this>>(
       at: Date,

@@ -32,15 +32,26 @@ export interface ResolvedWorkerOptions {
 function positive(name: string, value: unknown, fallback: number): number {
   const v = value ?? fallback
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) {
-    throw new AsyncTaskError(`Worker option ${name} must be a positive integer; got ${String(value)}.`)
+    throw new AsyncTaskError(
+      `Worker option ${name} must be a positive integer; got ${String(value)}.`,
+    )
   }
   return v
 }
 
-export function resolveWorkerOptions(options: WorkerOptions, leaseMs: number): ResolvedWorkerOptions {
+export function resolveWorkerOptions(
+  options: WorkerOptions,
+  leaseMs: number,
+): ResolvedWorkerOptions {
   const queues = options.queues ?? ['default']
-  if (!Array.isArray(queues) || queues.length === 0 || queues.some((q) => typeof q !== 'string' || q === '')) {
-    throw new AsyncTaskError(`Worker option queues must be a non-empty list of queue names (or ['*']).`)
+  if (
+    !Array.isArray(queues) ||
+    queues.length === 0 ||
+    queues.some((q) => typeof q !== 'string' || q === '')
+  ) {
+    throw new AsyncTaskError(
+      `Worker option queues must be a non-empty list of queue names (or ['*']).`,
+    )
   }
   const pollInterval = positive('pollInterval', options.pollInterval, 1000)
   return {

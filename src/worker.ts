@@ -13,7 +13,11 @@ import { listen, type Listener } from './notify.js'
 import { logLine } from './logger.js'
 import { recordOutcome, type Recorded } from './outcome.js'
 import type { AsyncTask } from './task-model.js'
-import { resolveWorkerOptions, type WorkerOptions, type ResolvedWorkerOptions } from './worker-options.js'
+import {
+  resolveWorkerOptions,
+  type WorkerOptions,
+  type ResolvedWorkerOptions,
+} from './worker-options.js'
 
 export type { WorkerOptions } from './worker-options.js'
 
@@ -135,9 +139,16 @@ export class Worker {
         tasks.forEach((task) => this.launch(task))
         if (this.state !== 'running') break
         if (free > 0 && tasks.length === free) continue // maybe more is due
-        await this.idle(this.running.size >= this.options.concurrency ? Infinity : this.options.pollInterval)
+        await this.idle(
+          this.running.size >= this.options.concurrency ? Infinity : this.options.pollInterval,
+        )
       } catch (err) {
-        this.ctx.settings.logger.error(logLine('ERROR', `worker ${this.id}: ${(err as Error).message}; retrying in ${this.options.pollInterval} ms`))
+        this.ctx.settings.logger.error(
+          logLine(
+            'ERROR',
+            `worker ${this.id}: ${(err as Error).message}; retrying in ${this.options.pollInterval} ms`,
+          ),
+        )
         await this.idle(this.options.pollInterval)
       }
     }
@@ -151,7 +162,12 @@ export class Worker {
     await promoteDue(this.ctx)
     const { requeued, failed } = await rescueLost(this.ctx)
     if (requeued + failed > 0) {
-      this.ctx.settings.logger.info(logLine('RESCUE', `${requeued} task(s) of lost workers requeued, ${failed} failed for good`))
+      this.ctx.settings.logger.info(
+        logLine(
+          'RESCUE',
+          `${requeued} task(s) of lost workers requeued, ${failed} failed for good`,
+        ),
+      )
     }
   }
 
@@ -160,7 +176,12 @@ export class Worker {
     const claimed: AsyncTask[] = []
     for (const queue of queues) {
       if (claimed.length >= limit) break
-      const request = { queue, limit: limit - claimed.length, workerId: this.id, leaseMs: this.options.leaseMs }
+      const request = {
+        queue,
+        limit: limit - claimed.length,
+        workerId: this.id,
+        leaseMs: this.options.leaseMs,
+      }
       claimed.push(...(await claim(this.ctx, request)))
     }
     return claimed
@@ -191,7 +212,12 @@ export class Worker {
       try {
         return await save()
       } catch (err) {
-        this.ctx.settings.logger.error(logLine('ERROR', `saving a task outcome failed (${(err as Error).message}); retrying in ${delay} ms`))
+        this.ctx.settings.logger.error(
+          logLine(
+            'ERROR',
+            `saving a task outcome failed (${(err as Error).message}); retrying in ${delay} ms`,
+          ),
+        )
         await sleep(delay)
       }
     }
@@ -199,7 +225,12 @@ export class Worker {
 
   private log(task: AsyncTask, recorded: Recorded, ms: number, error: unknown): void {
     const text = `${task.id}: ${task.label} (${ms} ms)`
-    const why = error instanceof Error ? ` ${error.name}: ${error.message}` : error === undefined ? '' : ` ${String(error)}`
+    const why =
+      error instanceof Error
+        ? ` ${error.name}: ${error.message}`
+        : error === undefined
+          ? ''
+          : ` ${JSON.stringify(error) ?? ''}`
     const { logger } = this.ctx.settings
     if (recorded === 'succeeded') {
       this.counts.succeeded++
@@ -209,9 +240,13 @@ export class Worker {
       logger.error(logLine('FAILURE', `${text}${why}`))
     } else if (recorded === 'retry') {
       this.counts.retried++
-      logger.info(logLine('RETRY', `${text} attempt ${task.attempts + 1} of ${task.maxAttempts}${why}`))
+      logger.info(
+        logLine('RETRY', `${text} attempt ${task.attempts + 1} of ${task.maxAttempts}${why}`),
+      )
     } else {
-      logger.error(logLine('LOST', `${text} lease lost to another worker; this run's outcome was discarded`))
+      logger.error(
+        logLine('LOST', `${text} lease lost to another worker; this run's outcome was discarded`),
+      )
     }
   }
 
@@ -220,7 +255,9 @@ export class Worker {
     try {
       await heartbeat(this.ctx, this.id, this.options.leaseMs)
     } catch (err) {
-      this.ctx.settings.logger.error(logLine('ERROR', `heartbeat failed: ${(err as Error).message}`))
+      this.ctx.settings.logger.error(
+        logLine('ERROR', `heartbeat failed: ${(err as Error).message}`),
+      )
     }
   }
 
@@ -234,16 +271,26 @@ export class Worker {
     await this.loop
     const all = Promise.all([...this.running.values()].map((r) => r.done))
     let timer: NodeJS.Timeout | undefined
-    await Promise.race([all, new Promise((resolve) => (timer = setTimeout(resolve, this.options.shutdownTimeout)))])
+    await Promise.race([
+      all,
+      new Promise((resolve) => (timer = setTimeout(resolve, this.options.shutdownTimeout))),
+    ])
     clearTimeout(timer)
     const left = [...this.running.values()]
     if (left.length > 0) {
       left.forEach((r) => r.abort.abort(new Error('worker shutting down')))
       const ids = left.map((r) => r.task.id)
       await release(this.ctx, this.id, ids).catch((err: Error) =>
-        this.ctx.settings.logger.error(logLine('ERROR', `releasing tasks ${ids.join(', ')} failed: ${err.message}; they return when their lease ends`)),
+        this.ctx.settings.logger.error(
+          logLine(
+            'ERROR',
+            `releasing tasks ${ids.join(', ')} failed: ${err.message}; they return when their lease ends`,
+          ),
+        ),
       )
-      this.ctx.settings.logger.info(logLine('RELEASE', `${ids.length} unfinished task(s) handed back: ${ids.join(', ')}`))
+      this.ctx.settings.logger.info(
+        logLine('RELEASE', `${ids.length} unfinished task(s) handed back: ${ids.join(', ')}`),
+      )
     }
     clearInterval(this.beat)
     this.ctx.events.off('enqueued', this.onEnqueued)

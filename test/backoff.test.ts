@@ -3,7 +3,7 @@
  * retried task waits (pending, not claimable) until its backoff has passed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DataTypes, Model, type Sequelize } from 'sequelize'
+import { Model, type Sequelize } from 'sequelize'
 import { defaultBackoff, installAsync } from '../src/index.js'
 import { createDb, type TestDb } from './helpers/db.js'
 import { quietLogger } from './helpers/app.js'
@@ -44,12 +44,21 @@ describe('backoff', () => {
     })
 
     it('waits pending until its backoff has passed, with the error kept', async () => {
-      const tasks = installAsync(sequelize, { backoff: (attempt) => attempt * 60_000, maxAttempts: 3, logger: quietLogger() })
+      const tasks = installAsync(sequelize, {
+        backoff: (attempt) => attempt * 60_000,
+        maxAttempts: 3,
+        logger: quietLogger(),
+      })
       await tasks.migrate()
       const task = await (await Flaky.create()).async('run')
       expect(await tasks.createWorker().workOff()).toEqual({ succeeded: 0, failed: 0, retried: 1 })
       await task.reload()
-      expect([task.status, task.success, task.attempts, task.error]).toEqual(['pending', null, 1, 'Error: not yet'])
+      expect([task.status, task.success, task.attempts, task.error]).toEqual([
+        'pending',
+        null,
+        1,
+        'Error: not yet',
+      ])
       expect(task.scheduledAt.getTime()).toBeGreaterThan(Date.now() + 50_000)
       expect(await tasks.createWorker().workOff()).toEqual({ succeeded: 0, failed: 0, retried: 0 })
       await task.update({ scheduledAt: new Date(Date.now() - 1) }) // time passes

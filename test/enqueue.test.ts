@@ -48,7 +48,12 @@ describe.each(dialects)('enqueue on %s', (dialect) => {
   it('stores args, priority, queue and scheduledAt as given', async () => {
     const order = await app.Order.create({ total: 5 })
     const at = new Date(Date.now() + 3_600_000)
-    const task = await order.async('chargeCreditCard', { args: [29, 90], priority: 12, queue: 'billing', scheduledAt: at })
+    const task = await order.async('chargeCreditCard', {
+      args: [29, 90],
+      priority: 12,
+      queue: 'billing',
+      scheduledAt: at,
+    })
     const row = (await app.tasks.AsyncTask.findByPk(task.id))!
     expect(row.args).toEqual([29, 90])
     expect(row.priority).toBe(12)
@@ -93,7 +98,17 @@ describe.each(dialects)('enqueue on %s', (dialect) => {
   it('refuses unknown methods, inherited ones and hostile names, writing nothing', async () => {
     const order = await app.Order.create({ total: 1 })
     const before = await app.tasks.AsyncTask.count()
-    for (const name of ['nope', 'constructor', '__proto__', 'toString', 'save', 'destroy', 'async', 'total', 'hasOwnProperty']) {
+    for (const name of [
+      'nope',
+      'constructor',
+      '__proto__',
+      'toString',
+      'save',
+      'destroy',
+      'async',
+      'total',
+      'hasOwnProperty',
+    ]) {
       // @ts-expect-error -- not a method of Order
       await expect(order.async(name), name).rejects.toThrow(EnqueueError)
     }
@@ -110,9 +125,13 @@ describe.each(dialects)('enqueue on %s', (dialect) => {
     }
     await expect(app.tasks.enqueue(Stranger, 'run')).rejects.toThrow(/not registered.*register/i)
     const unsaved = app.Order.build({ total: 1 })
-    await expect(unsaved.async('sendConfirmationEmail')).rejects.toThrow(/unsaved Order; save\(\) it first/)
+    await expect(unsaved.async('sendConfirmationEmail')).rejects.toThrow(
+      /unsaved Order; save\(\) it first/,
+    )
     const order = await app.Order.create({ total: 1 })
-    await expect(order.async('describeItem', { args: [app.LineItem.build({ name: 'x' })] })).rejects.toThrow(/unsaved LineItem/)
+    await expect(
+      order.async('describeItem', { args: [app.LineItem.build({ name: 'x' })] }),
+    ).rejects.toThrow(/unsaved LineItem/)
   })
 
   it('refuses arguments that cannot round-trip', async () => {
@@ -151,16 +170,19 @@ describe.each(dialects)('enqueue on %s', (dialect) => {
       [{ priorty: 3 }, /Unknown option "priorty"/],
     ]
     for (const [options, message] of cases) {
-      // @ts-expect-error -- deliberately wrong options
       await expect(order.async('sendConfirmationEmail', options)).rejects.toThrow(message)
     }
     // @ts-expect-error -- schedule() takes the date first
-    await expect(order.schedule('sendConfirmationEmail', new Date())).rejects.toThrow(/takes the time first/)
+    await expect(order.schedule('sendConfirmationEmail', new Date())).rejects.toThrow(
+      /takes the time first/,
+    )
   })
 
   it('refuses oversized arguments', async () => {
     const order = await app.Order.create({ total: 1 })
-    await expect(order.async('echo', { args: ['x'.repeat(1024 * 1024 + 1)] })).rejects.toThrow(/maxPayloadBytes/)
+    await expect(order.async('echo', { args: ['x'.repeat(1024 * 1024 + 1)] })).rejects.toThrow(
+      /maxPayloadBytes/,
+    )
   })
 
   it('a task enqueued in a transaction exists only if it commits', async () => {
@@ -183,9 +205,19 @@ describe.each(dialects)('enqueue on %s', (dialect) => {
   it('survives a host sync({ alter: true }) and migrate() again with its indexes intact', async () => {
     const qi = sequelize.getQueryInterface()
     const names = async () =>
-      ((await qi.showIndex('async_tasks')) as Array<{ name: string }>).map((i) => i.name).filter((n) => n.startsWith('async_tasks_')).sort()
+      ((await qi.showIndex('async_tasks')) as Array<{ name: string }>)
+        .map((i) => i.name)
+        .filter((n) => n.startsWith('async_tasks_'))
+        .sort()
     const before = await names()
-    expect(before).toEqual(expect.arrayContaining(['async_tasks_claim_any', 'async_tasks_claim_queue', 'async_tasks_due', 'async_tasks_lease']))
+    expect(before).toEqual(
+      expect.arrayContaining([
+        'async_tasks_claim_any',
+        'async_tasks_claim_queue',
+        'async_tasks_due',
+        'async_tasks_lease',
+      ]),
+    )
     await sequelize.sync({ alter: true })
     await sequelize.sync()
     expect(await app.tasks.migrate()).toEqual([])

@@ -21,11 +21,11 @@ function startWorker(db: TestDb): Promise<{ child: ChildProcess; output: () => s
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let out = ''
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()))
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()))
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()))
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`worker did not start: ${out}`)), 20_000)
-    child.stdout!.on('data', () => {
+    child.stdout.on('data', () => {
       if (out.includes('ready')) {
         clearTimeout(timer)
         resolve({ child, output: () => out })
@@ -56,7 +56,10 @@ describe.each(dialects)('worker processes on %s', (dialect) => {
     }
     Order.init({ total: DataTypes.INTEGER }, { sequelize, modelName: 'Order' })
     class Execution extends Model {}
-    Execution.init({ taskId: DataTypes.INTEGER, pid: DataTypes.INTEGER }, { sequelize, modelName: 'Execution' })
+    Execution.init(
+      { taskId: DataTypes.INTEGER, pid: DataTypes.INTEGER },
+      { sequelize, modelName: 'Execution' },
+    )
     const tasks = installAsync(sequelize, { logger: quietLogger() })
     await tasks.migrate()
     await sequelize.sync()
@@ -91,7 +94,9 @@ describe.each(dialects)('worker processes on %s', (dialect) => {
       }),
     )
     expect(done).toBe(TASKS)
-    expect(await tasks.AsyncTask.count({ where: { status: 'succeeded', success: true } })).toBe(TASKS)
+    expect(await tasks.AsyncTask.count({ where: { status: 'succeeded', success: true } })).toBe(
+      TASKS,
+    )
     const dupes = await sequelize.query(
       'SELECT "taskId", COUNT(*) AS n FROM "Executions" GROUP BY "taskId" HAVING COUNT(*) > 1'.replaceAll(
         '"',

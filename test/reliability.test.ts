@@ -58,9 +58,18 @@ describe.each(dialects)('reliability on %s', (dialect) => {
     const order = await app.Order.create({ total: 1 })
     // @ts-expect-error -- flaky is added at run time above
     const task = await order.async('flaky', { maxAttempts: 2 })
-    expect(await app.tasks.createWorker().workOff()).toEqual({ succeeded: 0, failed: 1, retried: 1 })
+    expect(await app.tasks.createWorker().workOff()).toEqual({
+      succeeded: 0,
+      failed: 1,
+      retried: 1,
+    })
     await task.reload()
-    expect([task.status, task.success, task.attempts, task.attemptErrors.length]).toEqual(['failed', false, 2, 2])
+    expect([task.status, task.success, task.attempts, task.attemptErrors.length]).toEqual([
+      'failed',
+      false,
+      2,
+      2,
+    ])
   })
 
   it('fails a task that runs past its timeout with TimeoutError and frees the slot', async () => {
@@ -74,14 +83,21 @@ describe.each(dialects)('reliability on %s', (dialect) => {
     await Promise.all([task.reload(), after.reload()])
     expect(task.status).toBe('failed')
     expect((task.result as Error).name).toBe('TimeoutError')
-    expect(task.error).toMatch(/TimeoutError: Order\(\d+\)#slow ran longer than its timeout of 200 ms/)
+    expect(task.error).toMatch(
+      /TimeoutError: Order\(\d+\)#slow ran longer than its timeout of 200 ms/,
+    )
     expect(after.status).toBe('succeeded')
   })
 
   it('a task whose worker died (lease ran out) runs again, not failed', async () => {
     const order = await app.Order.create({ total: 1 })
     const task = await order.async('sendConfirmationEmail')
-    await task.update({ status: 'running', ready: null, lockedBy: 'dead-host:1', lockedUntil: new Date(Date.now() - 60_000) })
+    await task.update({
+      status: 'running',
+      ready: null,
+      lockedBy: 'dead-host:1',
+      lockedUntil: new Date(Date.now() - 60_000),
+    })
     expect((await app.tasks.createWorker().workOff()).succeeded).toBe(1)
     await task.reload()
     expect([task.status, task.interruptions, task.attempts]).toEqual(['succeeded', 1, 1])

@@ -46,7 +46,9 @@ describe.each(dialects)('worker on %s', (dialect) => {
     expect(task.lockedBy).toBeNull()
     expect(calls).toEqual([`charge:${order.id}:29.90`])
     expect(app.logger.lines.at(-1)).toMatch(
-      new RegExp(`^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d SUCCESS ${task.id}: Order\\(${order.id}\\)#chargeCreditCard \\(\\d+ ms\\)$`),
+      new RegExp(
+        `^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d SUCCESS ${task.id}: Order\\(${order.id}\\)#chargeCreditCard \\(\\d+ ms\\)$`,
+      ),
     )
   })
 
@@ -74,9 +76,17 @@ describe.each(dialects)('worker on %s', (dialect) => {
       await order.async('echo', { args: [label], priority, scheduledAt })
     }
     await app.tasks.createWorker({ concurrency: 1 }).workOff()
-    const done = await app.tasks.AsyncTask.findAll({ order: [['startedAt', 'ASC'], ['finishedAt', 'ASC']] })
+    const done = await app.tasks.AsyncTask.findAll({
+      order: [
+        ['startedAt', 'ASC'],
+        ['finishedAt', 'ASC'],
+      ],
+    })
     // Equal started times are possible at ms resolution; check the log order instead.
-    const ran = app.logger.lines.filter((l) => l.includes('SUCCESS')).slice(-6).map((l) => Number(/SUCCESS (\d+):/.exec(l)![1]))
+    const ran = app.logger.lines
+      .filter((l) => l.includes('SUCCESS'))
+      .slice(-6)
+      .map((l) => Number(/SUCCESS (\d+):/.exec(l)![1]))
     const byId = new Map(done.map((t) => [t.id, t.args[0]]))
     expect(ran.map((id) => byId.get(id))).toEqual(['d', 'b', 'c', 'a', 'e', 'f'])
   })
@@ -98,7 +108,10 @@ describe.each(dialects)('worker on %s', (dialect) => {
       date: new Date('2026-11-27T20:11:05.123Z'),
       big: 12345678901234567890n,
       buf: Buffer.from([0, 1, 254, 255]),
-      map: new Map<unknown, unknown>([['k', 1], [2, [3]]]),
+      map: new Map<unknown, unknown>([
+        ['k', 1],
+        [2, [3]],
+      ]),
       set: new Set(['x', 7]),
       undef: undefined,
       nums: [NaN, Infinity, -Infinity, -0, 1.5],
@@ -107,7 +120,12 @@ describe.each(dialects)('worker on %s', (dialect) => {
       err: new TypeError('kept'),
     }
     const task = await order.async('echo', { args: [value] })
-    expect(task.args[0]).toMatchObject({ big: value.big, map: value.map, set: value.set, tagLike: value.tagLike })
+    expect(task.args[0]).toMatchObject({
+      big: value.big,
+      map: value.map,
+      set: value.set,
+      tagLike: value.tagLike,
+    })
     await app.tasks.createWorker().workOff()
     await task.reload()
     const result = task.result as typeof value
@@ -122,7 +140,7 @@ describe.each(dialects)('worker on %s', (dialect) => {
     expect(result.tagLike).toEqual(value.tagLike)
     expect(result.nested).toEqual(value.nested)
     expect(result.err).toBeInstanceOf(TypeError)
-    expect((result.err as Error).message).toBe('kept')
+    expect(result.err.message).toBe('kept')
   })
 
   it('re-loads record arguments when the task runs', async () => {
@@ -150,7 +168,9 @@ describe.each(dialects)('worker on %s', (dialect) => {
       expect(task.status).toBe('failed')
       expect(task.success).toBe(false)
       expect((task.result as Error).name).toBe('RecordNotFoundError')
-      expect(task.error).toMatch(/RecordNotFoundError: (Order|LineItem) with id \d+ no longer exists/)
+      expect(task.error).toMatch(
+        /RecordNotFoundError: (Order|LineItem) with id \d+ no longer exists/,
+      )
     }
   })
 
@@ -172,7 +192,11 @@ describe.each(dialects)('worker on %s', (dialect) => {
     expect(bad.error).toBe('RangeError: out of range')
     expect(bad.attemptErrors).toHaveLength(1)
     expect(good.status).toBe('succeeded')
-    expect(app.logger.lines.some((l) => / FAILURE \d+: Order\(\d+\)#fail \(\d+ ms\) RangeError: out of range$/.test(l))).toBe(true)
+    expect(
+      app.logger.lines.some((l) =>
+        / FAILURE \d+: Order\(\d+\)#fail \(\d+ ms\) RangeError: out of range$/.test(l),
+      ),
+    ).toBe(true)
   })
 
   it('fails hostile or corrupt rows cleanly, runs nothing they name, and goes on', async () => {
@@ -189,9 +213,19 @@ describe.each(dialects)('worker on %s', (dialect) => {
       { objectType: 'Newsletter', objectId: '1', action: 'deliverAll' },
       { objectType: 'globalThis', objectId: null, action: 'eval' },
       { objectType: 'Order', objectId: String(order.id), action: 'echo', argsJson: '{not json' },
-      { objectType: 'Order', objectId: String(order.id), action: 'echo', argsJson: '[{"$t":"Function","v":"x"}]' },
+      {
+        objectType: 'Order',
+        objectId: String(order.id),
+        action: 'echo',
+        argsJson: '[{"$t":"Function","v":"x"}]',
+      },
       { objectType: 'Order', objectId: String(order.id), action: 'echo', argsJson: '{"a":1}' },
-      { objectType: 'Order', objectId: String(order.id), action: 'echo', argsJson: '[{"$t":"Record","v":{"model":"SequelizeMeta","id":1}}]' },
+      {
+        objectType: 'Order',
+        objectId: String(order.id),
+        action: 'echo',
+        argsJson: '[{"$t":"Record","v":{"model":"SequelizeMeta","id":1}}]',
+      },
     ]
     const rows = await app.tasks.AsyncTask.bulkCreate(hostile.map((h) => ({ ...base, ...h })))
     const good = await order.async('sendConfirmationEmail', { priority: -100 })

@@ -20,8 +20,6 @@ export const claim: Claim = async (ctx, request) => {
   // RETURNING and IN (…) give no order; run in the claim order.
   return tasks.sort(
     (a, b) =>
-      b.priority - a.priority ||
-      a.scheduledAt.getTime() - b.scheduledAt.getTime() ||
-      a.id - b.id,
+      b.priority - a.priority || a.scheduledAt.getTime() - b.scheduledAt.getTime() || a.id - b.id,
   )
 }

@@ -34,20 +34,26 @@ const MARK = `
 
 export const claimMysql: Claim = async (ctx, request) => {
   const { sequelize, AsyncTask } = ctx
-  return sequelize.transaction({ isolationLevel: Transaction.ISOLATION_LEVELS.READ_COMMITTED }, async (transaction) => {
-    const picked = await sequelize.query<{ id: number }>(request.queue === null ? PICK_FROM_ANY : PICK_FROM_QUEUE, {
-      type: QueryTypes.SELECT,
-      replacements: { queue: request.queue, limit: request.limit },
-      transaction,
-    })
-    if (picked.length === 0) return []
-    const ids = picked.map((row) => row.id)
-    const c = clock(ctx, request.leaseMs)
-    await sequelize.query(MARK.replace('%UNTIL%', c.until), {
-      type: QueryTypes.UPDATE,
-      replacements: { ...c.replacements, workerId: request.workerId, ids },
-      transaction,
-    })
-    return AsyncTask.findAll({ where: { id: ids }, transaction })
-  })
+  return sequelize.transaction(
+    { isolationLevel: Transaction.ISOLATION_LEVELS.READ_COMMITTED },
+    async (transaction) => {
+      const picked = await sequelize.query<{ id: number }>(
+        request.queue === null ? PICK_FROM_ANY : PICK_FROM_QUEUE,
+        {
+          type: QueryTypes.SELECT,
+          replacements: { queue: request.queue, limit: request.limit },
+          transaction,
+        },
+      )
+      if (picked.length === 0) return []
+      const ids = picked.map((row) => row.id)
+      const c = clock(ctx, request.leaseMs)
+      await sequelize.query(MARK.replace('%UNTIL%', c.until), {
+        type: QueryTypes.UPDATE,
+        replacements: { ...c.replacements, workerId: request.workerId, ids },
+        transaction,
+      })
+      return AsyncTask.findAll({ where: { id: ids }, transaction })
+    },
+  )
 }

@@ -28,7 +28,10 @@ const CLAIM_FROM_ANY = pick('')
 
 export const claimPostgres: Claim = async (ctx, request) => {
   const c = clock(ctx, request.leaseMs)
-  const sql = (request.queue === null ? CLAIM_FROM_ANY : CLAIM_FROM_QUEUE).replace('%UNTIL%', c.until)
+  const sql = (request.queue === null ? CLAIM_FROM_ANY : CLAIM_FROM_QUEUE).replace(
+    '%UNTIL%',
+    c.until,
+  )
   const rows = await ctx.sequelize.query<Record<string, unknown>>(sql, {
     type: QueryTypes.SELECT,
     replacements: { ...c.replacements, ...request },

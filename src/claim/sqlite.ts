@@ -27,9 +27,12 @@ const CLAIM_FROM_ANY = pick('')
 
 export const claimSqlite: Claim = async (ctx, request) => {
   const c = clock(ctx, request.leaseMs)
-  const rows = await ctx.sequelize.query<Record<string, unknown>>(request.queue === null ? CLAIM_FROM_ANY : CLAIM_FROM_QUEUE, {
-    type: QueryTypes.SELECT,
-    replacements: { ...c.replacements, ...request },
-  })
+  const rows = await ctx.sequelize.query<Record<string, unknown>>(
+    request.queue === null ? CLAIM_FROM_ANY : CLAIM_FROM_QUEUE,
+    {
+      type: QueryTypes.SELECT,
+      replacements: { ...c.replacements, ...request },
+    },
+  )
   return hydrate(ctx, rows)
 }

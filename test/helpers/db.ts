@@ -26,7 +26,8 @@ export const dialects: DialectName[] = [
 ]
 
 function serverUrl(dialect: 'postgres' | 'mysql'): URL {
-  const raw = dialect === 'postgres' ? process.env.ASYNC_TEST_POSTGRES_URL : process.env.ASYNC_TEST_MYSQL_URL
+  const raw =
+    dialect === 'postgres' ? process.env.ASYNC_TEST_POSTGRES_URL : process.env.ASYNC_TEST_MYSQL_URL
   return new URL(raw as string)
 }
 
@@ -64,7 +65,9 @@ export async function createDb(dialect: DialectName, label: string): Promise<Tes
     async drop() {
       const again = new Sequelize(server.toString(), { logging: false })
       if (dialect === 'postgres') {
-        await again.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}' AND pid <> pg_backend_pid()`)
+        await again.query(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}' AND pid <> pg_backend_pid()`,
+        )
       }
       await again.query(`DROP DATABASE IF EXISTS ${quote}${name}${quote}`)
       await again.close()
