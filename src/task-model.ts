@@ -12,6 +12,7 @@ import {
   type ModelStatic,
   type Sequelize,
 } from 'sequelize'
+import { AsyncTaskError } from './errors.js'
 import { deserialize } from './serializer.js'
 import { errorFromJSON, type StoredError } from './stored-error.js'
 import { TABLE } from './migrations/0001-create-async-tasks.js'
@@ -91,6 +92,50 @@ export class AsyncTask extends Model<
   get label(): string {
     const target = this.objectId === null ? this.objectType : `${this.objectType}(${this.objectId})`
     return `${target}#${this.action}`
+  }
+
+  /**
+   * Cancels a pending task so no worker runs it. Rejects with a clear error
+   * if it is no longer pending (running, finished); resolves to the task.
+   */
+  async cancel(): Promise<this> {
+    const [count] = await (this.constructor as typeof AsyncTask).update(
+      { status: 'cancelled', ready: null, finishedAt: new Date() },
+      { where: { id: this.id, status: 'pending' } },
+    )
+    await this.reload()
+    if (count !== 1) {
+      throw new AsyncTaskError(
+        `Task ${this.id} is ${this.status}; only pending tasks can be cancelled.`,
+      )
+    }
+    return this
+  }
+
+  /**
+   * Runs a failed or cancelled task again, as soon as a worker is free, with
+   * one more attempt allowed. The errors of earlier attempts are kept.
+   */
+  async retry(): Promise<this> {
+    const [count] = await (this.constructor as typeof AsyncTask).update(
+      {
+        status: 'pending',
+        ready: 1,
+        success: null,
+        scheduledAt: new Date(),
+        finishedAt: null,
+        maxAttempts: Math.max(this.maxAttempts, this.attempts + 1),
+        interruptions: 0,
+      },
+      { where: { id: this.id, status: ['failed', 'cancelled'] } },
+    )
+    await this.reload()
+    if (count !== 1) {
+      throw new AsyncTaskError(
+        `Task ${this.id} is ${this.status}; only failed or cancelled tasks can be retried.`,
+      )
+    }
+    return this
   }
 }
 

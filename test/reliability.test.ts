@@ -150,4 +150,30 @@ describe.each(dialects)('reliability on %s', (dialect) => {
     expect(task.success).toBeNull()
     expect(app.logger.lines.some((l) => l.includes(`LOST ${task.id}:`))).toBe(true)
   })
+
+  it('cancel() stops a pending task from running; retry() runs a failed one again', async () => {
+    const order = await app.Order.create({ total: 1 })
+    const pending = await order.async('sendConfirmationEmail')
+    await pending.cancel()
+    expect([pending.status, pending.success]).toEqual(['cancelled', null])
+    const failed = await order.async('fail', { args: ['first'] })
+    expect(await app.tasks.createWorker().workOff()).toEqual({
+      succeeded: 0,
+      failed: 1,
+      retried: 0,
+    })
+    await expect(failed.cancel()).rejects.toThrow(/is failed; only pending tasks can be cancelled/)
+    await failed.retry()
+    expect([failed.status, failed.success, failed.maxAttempts]).toEqual(['pending', null, 2])
+    await expect(failed.retry()).rejects.toThrow(/is pending; only failed or cancelled/)
+    expect(await app.tasks.createWorker().workOff()).toEqual({
+      succeeded: 0,
+      failed: 1,
+      retried: 0,
+    })
+    await failed.reload()
+    expect([failed.status, failed.attempts, failed.attemptErrors.length]).toEqual(['failed', 2, 2])
+    await pending.retry()
+    expect((await app.tasks.createWorker().workOff()).succeeded).toBe(1)
+  })
 })
