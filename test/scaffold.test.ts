@@ -1,0 +1,248 @@
+// create-async in fresh host apps: what it writes where, --dry-run, --force,
+// re-runs, refusal outside a Sequelize app, and the generated migration, PM2,
+// systemd and deploy files loaded and checked.
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+import { planMigration } from '../src/cli/create/migration-plan.js'
+import { createHostApp, packPackage, type HostApp } from './helpers/host-app.js'
+
+let tarball: string
+const apps: HostApp[] = []
+beforeAll(() => {
+  tarball = packPackage()
+})
+afterAll(() => apps.forEach((app) => app.remove()))
+
+function newApp(kind: 'cjs-js' | 'esm-ts'): HostApp {
+  const app = createHostApp(kind, tarball)
+  apps.push(app)
+  return app
+}
+
+const createAsync = (app: HostApp, ...flags: string[]) =>
+  app.run(process.execPath, ['node_modules/.bin/create-async', '--yes', ...flags])
+
+const read = (app: HostApp, path: string) => readFileSync(join(app.root, path), 'utf8')
+const migrationsIn = (app: HostApp, dir: string) =>
+  readdirSync(join(app.root, dir)).filter((name) => name.includes('async'))
+
+describe('create-async in a CommonJS JavaScript app', () => {
+  let app: HostApp
+  beforeAll(() => {
+    app = newApp('cjs-js')
+  })
+
+  it('lists every file under --dry-run and writes none', () => {
+    const result = createAsync(app, '--dry-run')
+    expect(result.status, result.stderr).toBe(0)
+    expect(result.stdout).toMatch(/would create\s+migrations\/\d{14}-create-async-tasks\.cjs/)
+    expect(result.stdout).toMatch(/would create\s+script\/async/)
+    expect(result.stdout).toMatch(/Dry run: nothing was written/)
+    expect(migrationsIn(app, 'migrations')).toEqual([])
+    expect(() => statSync(join(app.root, 'script'))).toThrow()
+  })
+
+  it('writes the migration, an executable script/async, configs, deploy snippets and directories', () => {
+    const result = app.run('npx', ['create-async', '--yes', '--workers=3', '--max-memory=512M'])
+    expect(result.status, result.stderr).toBe(0)
+    for (const path of [
+      'script/async',
+      'config/async.cjs',
+      'config/async.pm2.cjs',
+      'config/systemd/async-worker@.service',
+      'config/deploy/shipit-async.cjs',
+      'config/deploy/pm2-deploy.cjs',
+      'log/.gitkeep',
+      'tmp/pids/.gitkeep',
+    ]) {
+      expect(result.stdout).toContain(`create    ${path}`)
+    }
+    expect(result.stdout).toMatch(/Next steps:[\s\S]*npx sequelize-cli db:migrate/)
+    expect(statSync(join(app.root, 'script/async')).mode & 0o111).not.toBe(0)
+    expect(read(app, 'script/async')).toMatch(/^#!\/usr\/bin\/env node\n'use strict'/)
+    expect(migrationsIn(app, 'migrations')).toHaveLength(1)
+    expect(read(app, 'config/async.cjs')).toContain("require(MODELS)")
+  })
+
+  it('keeps existing files on a re-run, adds no second migration, and overwrites with --force', () => {
+    writeFileSync(join(app.root, 'config/async.cjs'), '// mine\n')
+    const again = createAsync(app)
+    expect(again.status).toBe(0)
+    expect(again.stdout).toMatch(/skip\s+config\/async\.cjs \(exists; --force overwrites\)/)
+    expect(again.stdout).toMatch(/up to date migrations/)
+    expect(read(app, 'config/async.cjs')).toBe('// mine\n')
+    expect(migrationsIn(app, 'migrations')).toHaveLength(1)
+
+    const forced = createAsync(app, '--force', '--workers=3', '--max-memory=512M')
+    expect(forced.stdout).toMatch(/overwrite config\/async\.cjs/)
+    expect(read(app, 'config/async.cjs')).toContain('async load()')
+    expect(migrationsIn(app, 'migrations')).toHaveLength(1)
+  })
+
+  it('creates the tasks table with db:migrate and drops it with db:migrate:undo', () => {
+    const tables = () =>
+      app.node(['-e', SHOW_TABLES]).trim().split(',').filter((name) => name.startsWith('async'))
+    expect(app.run('npx', ['sequelize-cli', 'db:migrate']).status).toBe(0)
+    expect(tables()).toContain('async_tasks')
+    const undone = app.run('npx', ['sequelize-cli', 'db:migrate:undo'])
+    expect(undone.status, undone.stderr).toBe(0)
+    expect(undone.stdout).toMatch(/create-async-tasks: reverted/)
+    expect(tables()).not.toContain('async_tasks')
+  })
+
+  it('writes a PM2 file that runs N workers restarted on crash and above the memory limit', () => {
+    const load = (env: Record<string, string>) =>
+      JSON.parse(app.node(['-e', `console.log(JSON.stringify(require('./config/async.pm2.cjs')))`], env))
+    const { apps: workers } = load({})
+    expect(workers).toHaveLength(3)
+    expect(workers[0]).toMatchObject({
+      name: 'cjs-shop-async-1',
+      interpreter: 'node',
+      autorestart: true,
+      max_memory_restart: '512M',
+      cwd: app.root,
+      script: join(app.root, 'script/async'),
+    })
+    expect(load({ ASYNC_WORKERS: '5' }).apps).toHaveLength(5)
+  })
+
+  it('writes a systemd unit template for numbered workers', () => {
+    const unit = read(app, 'config/systemd/async-worker@.service')
+    expect(unit).toContain('Description=cjs-shop async worker %i')
+    expect(unit).toContain('WorkingDirectory=/var/www/cjs-shop/current')
+    expect(unit).toContain('ExecStart=/usr/bin/env node script/async')
+    expect(unit).toContain('MemoryMax=512M')
+    expect(unit).toContain('Restart=always')
+    expect(unit).toContain('systemctl enable --now async-worker@{1..3}')
+  })
+
+  it('writes shipit tasks whose start, stop and restart issue distinct commands, with and without PM2', () => {
+    const issued = (monitor: string) => {
+      const shipit = fakeShipit()
+      const install = createRequire(join(app.root, 'x.js'))('./config/deploy/shipit-async.cjs')
+      install(shipit, { monitor })
+      return shipit
+    }
+    const plain = issued('none')
+    expect(plain.run('async:start')).toEqual([
+      'cd /srv/shop/current && NODE_ENV=production node script/async start',
+    ])
+    expect(plain.run('async:stop')).toEqual([
+      'cd /srv/shop/current && NODE_ENV=production node script/async stop',
+    ])
+    expect(plain.run('async:restart')).toEqual([
+      'cd /srv/shop/current && NODE_ENV=production node script/async restart',
+    ])
+    expect(plain.events).toEqual({ published: 'async:restart' })
+
+    const pm2 = issued('pm2')
+    expect(pm2.run('async:start')[0]).toMatch(/pm2 start config\/async\.pm2\.cjs --env production$/)
+    expect(pm2.run('async:stop')[0]).toMatch(/pm2 stop config\/async\.pm2\.cjs && pm2 delete/)
+    expect(pm2.run('async:restart')[0]).toMatch(/pm2 startOrRestart config\/async\.pm2\.cjs/)
+  })
+
+  it('writes PM2 deploy hooks that migrate and restart the workers, with and without PM2', () => {
+    const deploy = createRequire(join(app.root, 'x.js'))('./config/deploy/pm2-deploy.cjs')
+    expect(deploy.production['post-deploy']).toMatch(
+      /npm ci && NODE_ENV=production npx sequelize-cli db:migrate && NODE_ENV=production node script\/async restart$/,
+    )
+    expect(deploy['production-pm2']['post-deploy']).toMatch(
+      /db:migrate && pm2 startOrRestart config\/async\.pm2\.cjs --env production --update-env$/,
+    )
+    expect(deploy.production.path).toBe('/var/www/cjs-shop')
+  })
+})
+
+describe('create-async in an ESM TypeScript app with a .sequelizerc', () => {
+  it('follows .sequelizerc, loads TypeScript models with tsx and keeps script/async CommonJS', () => {
+    const app = newApp('esm-ts')
+    const result = createAsync(app)
+    expect(result.status, result.stderr).toBe(0)
+    expect(migrationsIn(app, 'src/db/migrations')).toHaveLength(1)
+    expect(JSON.parse(read(app, 'script/package.json'))).toMatchObject({ type: 'commonjs' })
+    const config = read(app, 'config/async.cjs')
+    expect(config).toContain("const MODELS = path.join(__dirname, '..', 'src/models/index.ts')")
+    expect(config).toContain("(await import('tsx/esm/api')).register()")
+    expect(config).toContain("await import('sequelize-async')")
+    expect(result.stdout).toContain('export const tasks = installAsync(sequelize')
+    expect(read(app, 'config/async.pm2.cjs')).toContain('esm-shop-async-')
+    const help = app.run(process.execPath, ['script/async', '--help'])
+    expect(help.status).toBe(0)
+    expect(help.stdout).toMatch(/Usage: script\/async/)
+  })
+})
+
+describe('create-async outside a Sequelize app', () => {
+  it('fails with a clear message and writes nothing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'async-not-sequelize-'))
+    try {
+      writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'plain', dependencies: {} }))
+      const app = apps[0] ?? newApp('cjs-js') // its create-async bin, run elsewhere
+      const bin = join(app.root, 'node_modules/.bin/create-async')
+      const outside = app.run('sh', ['-c', `cd ${dir} && ${process.execPath} ${bin} --yes`])
+      expect(outside.status).toBe(1)
+      expect(outside.stderr).toMatch(/is not a Sequelize app: its package\.json does not depend on "sequelize"/)
+      expect(readdirSync(dir)).toEqual(['package.json'])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('planMigration', () => {
+  it('adds only the steps a re-run after an upgrade finds missing', () => {
+    const root = mkdtempSync(join(tmpdir(), 'async-plan-'))
+    try {
+      mkdirSync(join(root, 'migrations'))
+      writeFileSync(
+        join(root, 'migrations/20260101000000-create-async-tasks.cjs'),
+        'const STEPS = ["0001-create-async-tasks"]\n',
+      )
+      const now = new Date('2026-11-27T20:11:05Z')
+      const plan = planMigration(root, 'migrations', ['0001-create-async-tasks', '0002-add-cron'], now)
+      expect(plan).toEqual({
+        file: 'migrations/20261127201105-async-0002-add-cron.cjs',
+        steps: ['0002-add-cron'],
+      })
+      expect(planMigration(root, 'migrations', ['0001-create-async-tasks'], now)).toBeNull()
+    } finally {
+      rmSync(root, { recursive: true, force: true })
+    }
+  })
+})
+
+const SHOW_TABLES = `
+const { Sequelize } = require('sequelize')
+const s = new Sequelize(process.env.DATABASE_URL, { logging: false })
+s.getQueryInterface().showAllTables().then(async (t) => { console.log(t.join(',')); await s.close() })
+`
+
+/** Records what shipit tasks would run on the server. */
+function fakeShipit() {
+  const tasks = new Map<string, () => unknown>()
+  let remote: string[] = []
+  const events: Record<string, string> = {}
+  let lastStarted = ''
+  const shipit = {
+    currentPath: '/srv/shop/current',
+    blTask: (name: string, fn: () => unknown) => tasks.set(name, fn),
+    remote: (command: string) => remote.push(command),
+    start: (name: string) => (lastStarted = name),
+    on: (event: string, fn: () => void) => {
+      fn()
+      events[event] = lastStarted
+    },
+    events,
+    run(name: string): string[] {
+      remote = []
+      tasks.get(name)?.()
+      return remote
+    },
+  }
+  return shipit
+}
