@@ -53,7 +53,7 @@ describe('create-async in a CommonJS JavaScript app', () => {
     for (const path of [
       'script/async',
       'config/async.cjs',
-      'config/async.pm2.cjs',
+      'config/async.pm2.config.cjs',
       'config/systemd/async-worker@.service',
       'config/deploy/shipit-async.cjs',
       'config/deploy/pm2-deploy.cjs',
@@ -97,7 +97,7 @@ describe('create-async in a CommonJS JavaScript app', () => {
 
   it('writes a PM2 file that runs N workers restarted on crash and above the memory limit', () => {
     const load = (env: Record<string, string>) =>
-      JSON.parse(app.node(['-e', `console.log(JSON.stringify(require('./config/async.pm2.cjs')))`], env))
+      JSON.parse(app.node(['-e', `console.log(JSON.stringify(require('./config/async.pm2.config.cjs')))`], env))
     const { apps: workers } = load({})
     expect(workers).toHaveLength(3)
     expect(workers[0]).toMatchObject({
@@ -141,9 +141,9 @@ describe('create-async in a CommonJS JavaScript app', () => {
     expect(plain.events).toEqual({ published: 'async:restart' })
 
     const pm2 = issued('pm2')
-    expect(pm2.run('async:start')[0]).toMatch(/pm2 start config\/async\.pm2\.cjs --env production$/)
-    expect(pm2.run('async:stop')[0]).toMatch(/pm2 stop config\/async\.pm2\.cjs && pm2 delete/)
-    expect(pm2.run('async:restart')[0]).toMatch(/pm2 startOrRestart config\/async\.pm2\.cjs/)
+    expect(pm2.run('async:start')[0]).toMatch(/pm2 start config\/async\.pm2\.config\.cjs --env production$/)
+    expect(pm2.run('async:stop')[0]).toMatch(/pm2 stop config\/async\.pm2\.config\.cjs && pm2 delete/)
+    expect(pm2.run('async:restart')[0]).toMatch(/pm2 startOrRestart config\/async\.pm2\.config\.cjs/)
   })
 
   it('writes PM2 deploy hooks that migrate and restart the workers, with and without PM2', () => {
@@ -152,7 +152,7 @@ describe('create-async in a CommonJS JavaScript app', () => {
       /npm ci && NODE_ENV=production npx sequelize-cli db:migrate && NODE_ENV=production node script\/async restart$/,
     )
     expect(deploy['production-pm2']['post-deploy']).toMatch(
-      /db:migrate && pm2 startOrRestart config\/async\.pm2\.cjs --env production --update-env$/,
+      /db:migrate && pm2 startOrRestart config\/async\.pm2\.config\.cjs --env production --update-env$/,
     )
     expect(deploy.production.path).toBe('/var/www/cjs-shop')
   })
@@ -170,7 +170,7 @@ describe('create-async in an ESM TypeScript app with a .sequelizerc', () => {
     expect(config).toContain("(await import('tsx/esm/api')).register()")
     expect(config).toContain("await import('sequelize-async')")
     expect(result.stdout).toContain('export const tasks = installAsync(sequelize')
-    expect(read(app, 'config/async.pm2.cjs')).toContain('esm-shop-async-')
+    expect(read(app, 'config/async.pm2.config.cjs')).toContain('esm-shop-async-')
     const help = app.run(process.execPath, ['script/async', '--help'])
     expect(help.status).toBe(0)
     expect(help.stdout).toMatch(/Usage: script\/async/)

@@ -14,6 +14,6 @@ export function redirectOutputTo(logFile: string): void {
     callback?.()
     return true
   }
-  process.stdout.write = write as typeof process.stdout.write
-  process.stderr.write = write as typeof process.stderr.write
+  process.stdout.write = write
+  process.stderr.write = write
 }

@@ -19,7 +19,7 @@ export function nextSteps(layout: HostLayout, data: TemplateData): string {
     '  4. Run workers:              node script/async          (foreground, Ctrl-C stops)',
     '                               node script/async start    (daemon; add --uid=N for more)',
     '                               node script/async stop     (stops them all)',
-    `  Production: pm2 start config/async.pm2.cjs --env production (${data.workers} workers),`,
+    `  Production: pm2 start config/async.pm2.config.cjs --env production (${data.workers} workers),`,
     '  or config/systemd/async-worker@.service; deploy tasks are in config/deploy/.',
   ]
   if (layout.typescript && !layout.hasTsx) {

@@ -13,6 +13,7 @@ export interface TemplateData extends ActionData, PromptAnswers {
   workerRange: string
   modelsEntry: string
   importModels: boolean
+  esm: boolean
   typescript: boolean
   dotenv: boolean
   stepsJson: string
@@ -47,6 +48,7 @@ export function templateData(
     workerRange: `{1..${answers.workers}}`,
     modelsEntry: layout.modelsEntry,
     importModels: layout.importModels,
+    esm: layout.esm,
     typescript: layout.typescript,
     dotenv: layout.hasDotenv,
     stepsJson: JSON.stringify(migration?.steps ?? []),
@@ -64,12 +66,15 @@ const file = (path: string, template: string, mode?: number): FileActionConfig =
 })
 
 /** The files create-async writes, in the order it reports them. */
-export function plannedFiles(migration: MigrationPlan | null): FileActionConfig[] {
+export function plannedFiles(migration: MigrationPlan | null, esm: boolean): FileActionConfig[] {
   return [
     ...(migration ? [file(migration.file, 'migrations/create-async-tasks.cjs.hbs')] : []),
     file('script/async', 'script/async.hbs', 0o755),
+    // An extension-less file is an ES module in a "type": "module" app;
+    // script/async is CommonJS, so its directory says so.
+    ...(esm ? [file('script/package.json', 'script/package.json.hbs')] : []),
     file('config/async.cjs', 'config/async.cjs.hbs'),
-    file('config/async.pm2.cjs', 'config/async.pm2.cjs.hbs'),
+    file('config/async.pm2.config.cjs', 'config/async.pm2.config.cjs.hbs'),
     file('config/systemd/async-worker@.service', 'config/systemd/async-worker@.service.hbs'),
     file('config/deploy/async-commands.cjs', 'config/deploy/async-commands.cjs.hbs'),
     file('config/deploy/shipit-async.cjs', 'config/deploy/shipit-async.cjs.hbs'),
