@@ -16,6 +16,9 @@ export default function plopfile(plop: NodePlopAPI): void {
   plop.setGenerator('async', {
     description: 'background tasks for this Sequelize app (migration, script/async, configs)',
     prompts: promptQuestions(defaultAnswers(appName(plop.getDestBasePath()))),
-    actions: (data) => plannedFiles((data as { migration: MigrationPlan | null }).migration),
+    actions: (data) => {
+      const { migration, esm } = data as { migration: MigrationPlan | null; esm: boolean }
+      return plannedFiles(migration, esm)
+    },
   })
 }
