@@ -11,6 +11,7 @@
 export { installAsync, type InstallOptions, type AsyncTasks } from './install.js'
 export { AsyncTask, type TaskStatus, type AttemptError } from './task-model.js'
 export { Worker, type WorkerOptions, type WorkCounts } from './worker.js'
+export type { WorkerEvents } from './worker-events.js'
 export type { EnqueueOptions } from './options.js'
 export type { AsyncCapable, MethodName, MethodArgs } from './typing.js'
 export { currentTask, type TaskContext } from './task-context.js'

@@ -4,6 +4,7 @@
  * one poll interval (no hot loop); a task's error never stops the worker.
  */
 import { randomBytes } from 'node:crypto'
+import { EventEmitter } from 'node:events'
 import { hostname } from 'node:os'
 import type { Context } from './context.js'
 import { claim } from './claim/index.js'
@@ -12,6 +13,7 @@ import { heartbeat, promoteDue, release, rescueLost } from './lease.js'
 import { listen, type Listener } from './notify.js'
 import { logLine } from './logger.js'
 import { recordOutcome, type Recorded } from './outcome.js'
+import { reportOutcome, type Emit, type WorkerEvents } from './worker-events.js'
 import type { AsyncTask } from './task-model.js'
 import {
   resolveWorkerOptions,
@@ -28,6 +30,10 @@ export interface WorkCounts {
   retried: number
 }
 
+interface AllCounts extends WorkCounts {
+  lost: number
+}
+
 interface Running {
   task: AsyncTask
   abort: AbortController
@@ -36,7 +42,7 @@ interface Running {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
-export class Worker {
+export class Worker extends EventEmitter<WorkerEvents> {
   /** Written to `locked_by` of the tasks this worker claims. */
   readonly id: string
   readonly options: ResolvedWorkerOptions
@@ -50,7 +56,11 @@ export class Worker {
   private listener: Listener | undefined
   private beat: NodeJS.Timeout | undefined
   private lastUpkeep = 0
-  private readonly counts: WorkCounts = { succeeded: 0, failed: 0, retried: 0 }
+  private readonly counts: AllCounts = { succeeded: 0, failed: 0, retried: 0, lost: 0 }
+  // Typed pass-through for reportOutcome (emit's generic overloads do not
+  // narrow through a spread).
+  private readonly emitter: Emit = (event, ...args) =>
+    void (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args)
   private readonly onEnqueued = (queue: string): void => {
     if (this.takes(queue)) this.wake()
   }
@@ -59,12 +69,13 @@ export class Worker {
     private readonly ctx: Context,
     options: WorkerOptions = {},
   ) {
+    super()
     this.options = resolveWorkerOptions(options, ctx.settings.leaseMs)
     this.id = this.options.name ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
   }
 
   /** Outcome counts since this worker was created. */
-  get stats(): Readonly<WorkCounts> & { running: number } {
+  get stats(): Readonly<AllCounts> & { running: number } {
     return { ...this.counts, running: this.running.size }
   }
 
@@ -143,12 +154,7 @@ export class Worker {
           this.running.size >= this.options.concurrency ? Infinity : this.options.pollInterval,
         )
       } catch (err) {
-        this.ctx.settings.logger.error(
-          logLine(
-            'ERROR',
-            `worker ${this.id}: ${(err as Error).message}; retrying in ${this.options.pollInterval} ms`,
-          ),
-        )
+        this.fault(`worker ${this.id} (retrying in ${this.options.pollInterval} ms)`, err)
         await this.idle(this.options.pollInterval)
       }
     }
@@ -200,10 +206,12 @@ export class Worker {
 
   private async perform(task: AsyncTask, abort: AbortController): Promise<void> {
     const started = performance.now()
+    this.emit('task:start', task)
     const outcome = await execute(this.ctx, task, abort)
     const ms = Math.round(performance.now() - started)
     const recorded = await this.saveOutcome(() => recordOutcome(this.ctx, task, this.id, outcome))
-    this.log(task, recorded, ms, outcome.ok ? undefined : outcome.error)
+    this.counts[recorded === 'retry' ? 'retried' : recorded === 'lost' ? 'lost' : recorded]++
+    reportOutcome(this.ctx.settings.logger, this.emitter, task, recorded, ms, outcome)
   }
 
   /** A result that could not be saved (database down) is retried, never dropped. */
@@ -212,42 +220,17 @@ export class Worker {
       try {
         return await save()
       } catch (err) {
-        this.ctx.settings.logger.error(
-          logLine(
-            'ERROR',
-            `saving a task outcome failed (${(err as Error).message}); retrying in ${delay} ms`,
-          ),
-        )
+        this.fault(`saving a task outcome failed (retrying in ${delay} ms)`, err)
         await sleep(delay)
       }
     }
   }
 
-  private log(task: AsyncTask, recorded: Recorded, ms: number, error: unknown): void {
-    const text = `${task.id}: ${task.label} (${ms} ms)`
-    const why =
-      error instanceof Error
-        ? ` ${error.name}: ${error.message}`
-        : error === undefined
-          ? ''
-          : ` ${JSON.stringify(error) ?? ''}`
-    const { logger } = this.ctx.settings
-    if (recorded === 'succeeded') {
-      this.counts.succeeded++
-      logger.info(logLine('SUCCESS', text))
-    } else if (recorded === 'failed') {
-      this.counts.failed++
-      logger.error(logLine('FAILURE', `${text}${why}`))
-    } else if (recorded === 'retry') {
-      this.counts.retried++
-      logger.info(
-        logLine('RETRY', `${text} attempt ${task.attempts + 1} of ${task.maxAttempts}${why}`),
-      )
-    } else {
-      logger.error(
-        logLine('LOST', `${text} lease lost to another worker; this run's outcome was discarded`),
-      )
-    }
+  /** Logs a database or internal error and emits `worker:error`. */
+  private fault(what: string, err: unknown): void {
+    const error = err instanceof Error ? err : new Error(String(err))
+    this.ctx.settings.logger.error(logLine('ERROR', `${what}: ${error.message}`))
+    this.emit('worker:error', error)
   }
 
   private async renewLeases(): Promise<void> {
@@ -255,9 +238,7 @@ export class Worker {
     try {
       await heartbeat(this.ctx, this.id, this.options.leaseMs)
     } catch (err) {
-      this.ctx.settings.logger.error(
-        logLine('ERROR', `heartbeat failed: ${(err as Error).message}`),
-      )
+      this.fault('heartbeat failed', err)
     }
   }
 
@@ -280,12 +261,10 @@ export class Worker {
     if (left.length > 0) {
       left.forEach((r) => r.abort.abort(new Error('worker shutting down')))
       const ids = left.map((r) => r.task.id)
-      await release(this.ctx, this.id, ids).catch((err: Error) =>
-        this.ctx.settings.logger.error(
-          logLine(
-            'ERROR',
-            `releasing tasks ${ids.join(', ')} failed: ${err.message}; they return when their lease ends`,
-          ),
+      await release(this.ctx, this.id, ids).catch((err: unknown) =>
+        this.fault(
+          `releasing tasks ${ids.join(', ')} failed (they return when their lease ends)`,
+          err,
         ),
       )
       this.ctx.settings.logger.info(

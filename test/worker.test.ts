@@ -299,4 +299,26 @@ describe.each(dialects)('worker on %s', (dialect) => {
     await task.update({ argsJson: '[10]' }) // claimable again; no need to wait 5 s for the proof
     expect((await app.tasks.createWorker().workOff()).succeeded).toBe(1)
   })
+
+  it('emits an event per task outcome, for metrics', async () => {
+    const order = await app.Order.create({ total: 1 })
+    await order.async('sendConfirmationEmail')
+    await order.async('fail', { args: ['no'] })
+    const worker = app.tasks.createWorker({ concurrency: 1 })
+    const seen: string[] = []
+    worker.on('task:start', (task) => seen.push(`start ${task.action}`))
+    worker.on('task:success', (task, result, ms) =>
+      seen.push(`success ${task.action} ${typeof result} ${typeof ms}`),
+    )
+    worker.on('task:failure', (task, error) =>
+      seen.push(`failure ${task.action} ${(error as Error).message}`),
+    )
+    await worker.workOff()
+    expect(seen).toEqual([
+      'start sendConfirmationEmail',
+      'success sendConfirmationEmail string number',
+      'start fail',
+      'failure fail no',
+    ])
+  })
 })
