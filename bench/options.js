@@ -5,7 +5,7 @@ const FULL = {
   rounds: 3,
   enqueueCount: 5000,
   drainCount: 20000,
-  drainCapMs: 4000,
+  drainCapMs: 3000,
   drainSettings: [
     [1, 1],
     [1, 10],
@@ -13,10 +13,12 @@ const FULL = {
   ],
   latencyCount: 300,
   latencyEveryMs: 50,
-  depthFinished: 1_000_000,
-  depthFuture: 1_000_000,
-  // Writing 2,000,000 rows takes 10-35 s per system here, so depth runs in
-  // the first round only (at the issue's full size) to fit 15 minutes.
+  // The issue asks for 1,000,000 + 1,000,000; writing 2,000,000 rows takes
+  // 10-60 s per system on the 2-core machine, 4-5 minutes for all six, so
+  // the default is half that, in the first round only, to fit 15 minutes.
+  // --depth=1000000 runs the full size.
+  depthFinished: 500_000,
+  depthFuture: 500_000,
   depthRounds: 1,
   floorCount: 1000,
   pollIntervalMs: 1000,

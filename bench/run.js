@@ -25,6 +25,8 @@ async function main() {
   const options = readOptions()
   snapshotPackage(options.dist)
   const started = now()
+  const loadAtStart = (await import('node:os')).loadavg()[0]
+  if (loadAtStart > 1) console.warn(`load average is ${loadAtStart.toFixed(1)}: other work on this machine will distort the figures`)
   const records = []
   for (let round = 0; round < options.sizes.rounds; round++) {
     for (const step of planRound(round, options)) {
@@ -43,7 +45,8 @@ async function main() {
     }
   }
   const totalSeconds = (now() - started) / 1000
-  const run = { date: new Date().toISOString(), totalSeconds, options, machine: await machineInfo(), records }
+  const machine = { ...(await machineInfo()), loadAtStart }
+  const run = { date: new Date().toISOString(), totalSeconds, options, machine, records }
   await fs.mkdir(new URL('./results/', import.meta.url), { recursive: true })
   await fs.writeFile(RESULTS, JSON.stringify(run, null, 1))
   console.log(`done in ${(totalSeconds / 60).toFixed(1)} min; raw results in bench/results/latest.json`)

@@ -25,6 +25,8 @@ const system = await makeSystem(config.system, config.settings)
 const worker = await system.prepareWorker({ concurrency: config.concurrency, onRun })
 let timer
 
+// Without its parent (killed, crashed) a worker has no one to report to.
+process.on('disconnect', () => process.exit(1))
 process.on('message', async (message) => {
   if (message.type === 'go') {
     timer = setInterval(report, 20)

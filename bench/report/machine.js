@@ -47,6 +47,9 @@ export async function machineInfo() {
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     os: `${os.type()} ${os.release()}`,
     node: process.version,
+    // The 1-minute load average when the run ended: other work on the machine
+    // (a test suite, a build) shows up here and in noisy figures.
+    loadAverage: os.loadavg()[0],
     servers: await serverVersions(),
     packages: {
       'sequelize-async': root.version,

@@ -42,7 +42,7 @@ function settings(run) {
     `- enqueue: ${n(z.enqueueCount)} sequential single enqueues after 50 warm-up calls; sequelize-async calls \`order.async('noop')\`.`,
     `- drain: ${n(z.drainCount)} tasks enqueued up front (bulk), worker processes × concurrency ${z.drainSettings.map(([p, c]) => `${p} × ${c}`).join(', ')}; tasks/s from the start signal to the last completion confirmed in the store; cut at ${z.drainCapMs / 1000} s (⏱ = cut: completed / elapsed).`,
     `- latency: 1 worker process × concurrency 1, idle; one enqueue every ${z.latencyEveryMs} ms, ${n(z.latencyCount)} times; enqueue call → handler start.`,
-    `- depth: ${n(z.depthFinished)} finished + ${n(z.depthFuture)} far-future (1 year) tasks bulk-inserted, then the drain (1 × 10) and the enqueue scenario again.`,
+    `- depth: ${n(z.depthFinished)} finished + ${n(z.depthFuture)} far-future (1 year) tasks bulk-inserted, then the drain (1 × 10) and the enqueue scenario again; ${z.depthRounds === z.rounds ? 'every round' : `first ${z.depthRounds} round(s) only`}${z.depthFinished < 1_000_000 ? ' (the issue asks for 1,000,000 of each; writing them costs 4–5 minutes for all systems, so the default is smaller to fit 15 minutes; `--depth=1000000` runs the full size)' : ''}.`,
     `- floors: ${n(z.floorCount)} single-row INSERT and UPDATE commits from one connection (autocommit), same durability settings as the systems (PostgreSQL \`synchronous_commit=on\`, InnoDB \`innodb_flush_log_at_trx_commit=1\`, SQLite WAL with \`synchronous=FULL\`).`,
     `- poll interval ${z.pollIntervalMs} ms for every system that polls (sequelize-async \`pollInterval\`, graphile-worker \`pollInterval\`, pg-boss \`pollingIntervalSeconds\`); BullMQ blocks on Redis instead.`,
     '- Each system has its own database, dropped and recreated before every step. Per-task log lines are off in every system.',
@@ -57,7 +57,7 @@ function machine(run) {
     `- ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB RAM, ${m.os}`,
     `- Node ${m.node}; PostgreSQL ${m.servers.postgres}; MariaDB ${m.servers.mariadb}; SQLite ${m.servers.sqlite}; Redis ${m.servers.redis}`,
     `- ${pk}`,
-    `- Run of ${run.date}, ${(run.totalSeconds / 60).toFixed(1)} minutes in all.`,
+    `- Run of ${run.date}, ${(run.totalSeconds / 60).toFixed(1)} minutes in all; 1-minute load average ${m.loadAtStart?.toFixed(1) ?? '?'} at the start, ${m.loadAverage?.toFixed(1) ?? '?'} at the end${(m.loadAtStart ?? 0) > 1 || (m.loadAverage ?? 0) > 2.5 ? ' (**other work was running on the machine: figures are noisier than usual**)' : ''}.`,
   ].join('\n')
 }
 
