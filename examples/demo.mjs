@@ -12,13 +12,21 @@ import { DataTypes, Model, Sequelize } from 'sequelize'
 import { installAsync } from '../dist/index.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'sequelize-async-demo-'))
-const sequelize = new Sequelize({ dialect: 'sqlite', storage: join(dir, 'shop.sqlite'), logging: false })
+const sequelize = new Sequelize({
+  dialect: 'sqlite',
+  storage: join(dir, 'shop.sqlite'),
+  logging: false,
+})
 
 class Order extends Model {
   // The slow part of a request: talking to a mail server.
   async sendConfirmationEmail(greeting) {
     await new Promise((resolve) => setTimeout(resolve, 1500))
-    return { to: this.email, subject: `${greeting}, order #${this.id} is confirmed`, sentAt: new Date() }
+    return {
+      to: this.email,
+      subject: `${greeting}, order #${this.id} is confirmed`,
+      sentAt: new Date(),
+    }
   }
 }
 Order.init({ email: DataTypes.STRING, total: DataTypes.INTEGER }, { sequelize, modelName: 'Order' })
@@ -33,7 +41,9 @@ await worker.start()
 const order = await Order.create({ email: 'ann@example.com', total: 2990 })
 let t = performance.now()
 const task = await order.async('sendConfirmationEmail', { args: ['Hello Ann'] })
-console.log(`order.async('sendConfirmationEmail') returned in ${(performance.now() - t).toFixed(1)} ms -> task ${task.id}, ${task.status}`)
+console.log(
+  `order.async('sendConfirmationEmail') returned in ${(performance.now() - t).toFixed(1)} ms -> task ${task.id}, ${task.status}`,
+)
 
 t = performance.now()
 while ((await task.reload()).status === 'pending' || task.status === 'running') {

@@ -53,11 +53,13 @@ export interface AsyncCapable<T> {
 }
 
 declare module 'sequelize/types/model' {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any, @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unused-vars -- must repeat Model's own type parameters to merge
+  // Merging into Model must repeat its type parameters exactly as Sequelize declares them.
+  /* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unused-vars */
   interface Model<
     TModelAttributes extends {} = any,
     TCreationAttributes extends {} = TModelAttributes,
   > {
+    /* eslint-enable @typescript-eslint/no-explicit-any, @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unused-vars */
     /** Runs `this[action](...args)` in a worker; resolves to the stored task. */
     async<K extends MethodName<this>>(
       action: K,
