@@ -47,7 +47,11 @@ describe('the generated PM2 ecosystem file', () => {
       20_000,
       'two online workers',
     )
-    expect(list().map((p) => p.name).sort()).toEqual(['cjs-shop-async-1', 'cjs-shop-async-2'])
+    expect(
+      list()
+        .map((p) => p.name)
+        .sort(),
+    ).toEqual(['cjs-shop-async-1', 'cjs-shop-async-2'])
 
     app.node(['enqueue.js', '3'])
     const statuses = () =>
@@ -64,7 +68,9 @@ describe('the generated PM2 ecosystem file', () => {
       20_000,
       'the killed worker to be restarted',
     )
-    expect(list().find((p) => p.name === 'cjs-shop-async-1')?.pm2_env.restart_time).toBeGreaterThan(0)
+    expect(list().find((p) => p.name === 'cjs-shop-async-1')?.pm2_env.restart_time).toBeGreaterThan(
+      0,
+    )
 
     expect(pm2('delete', 'config/async.pm2.config.cjs').status).toBe(0)
     await waitFor(() => processesIn(app.root).length <= 1, 20_000, 'workers gone') // pm2's daemon may remain

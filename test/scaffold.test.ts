@@ -1,7 +1,15 @@
 // create-async in fresh host apps: what it writes where, --dry-run, --force,
 // re-runs, refusal outside a Sequelize app, and the generated migration, PM2,
 // systemd and deploy files loaded and checked.
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -66,7 +74,7 @@ describe('create-async in a CommonJS JavaScript app', () => {
     expect(statSync(join(app.root, 'script/async')).mode & 0o111).not.toBe(0)
     expect(read(app, 'script/async')).toMatch(/^#!\/usr\/bin\/env node\n'use strict'/)
     expect(migrationsIn(app, 'migrations')).toHaveLength(1)
-    expect(read(app, 'config/async.cjs')).toContain("require(MODELS)")
+    expect(read(app, 'config/async.cjs')).toContain('require(MODELS)')
   })
 
   it('keeps existing files on a re-run, adds no second migration, and overwrites with --force', () => {
@@ -86,7 +94,11 @@ describe('create-async in a CommonJS JavaScript app', () => {
 
   it('creates the tasks table with db:migrate and drops it with db:migrate:undo', () => {
     const tables = () =>
-      app.node(['-e', SHOW_TABLES]).trim().split(',').filter((name) => name.startsWith('async'))
+      app
+        .node(['-e', SHOW_TABLES])
+        .trim()
+        .split(',')
+        .filter((name) => name.startsWith('async'))
     expect(app.run('npx', ['sequelize-cli', 'db:migrate']).status).toBe(0)
     expect(tables()).toContain('async_tasks')
     const undone = app.run('npx', ['sequelize-cli', 'db:migrate:undo'])
@@ -97,7 +109,12 @@ describe('create-async in a CommonJS JavaScript app', () => {
 
   it('writes a PM2 file that runs N workers restarted on crash and above the memory limit', () => {
     const load = (env: Record<string, string>) =>
-      JSON.parse(app.node(['-e', `console.log(JSON.stringify(require('./config/async.pm2.config.cjs')))`], env))
+      JSON.parse(
+        app.node(
+          ['-e', `console.log(JSON.stringify(require('./config/async.pm2.config.cjs')))`],
+          env,
+        ),
+      ) as { apps: Record<string, unknown>[] }
     const { apps: workers } = load({})
     expect(workers).toHaveLength(3)
     expect(workers[0]).toMatchObject({
@@ -141,9 +158,15 @@ describe('create-async in a CommonJS JavaScript app', () => {
     expect(plain.events).toEqual({ published: 'async:restart' })
 
     const pm2 = issued('pm2')
-    expect(pm2.run('async:start')[0]).toMatch(/pm2 start config\/async\.pm2\.config\.cjs --env production$/)
-    expect(pm2.run('async:stop')[0]).toMatch(/pm2 stop config\/async\.pm2\.config\.cjs && pm2 delete/)
-    expect(pm2.run('async:restart')[0]).toMatch(/pm2 startOrRestart config\/async\.pm2\.config\.cjs/)
+    expect(pm2.run('async:start')[0]).toMatch(
+      /pm2 start config\/async\.pm2\.config\.cjs --env production$/,
+    )
+    expect(pm2.run('async:stop')[0]).toMatch(
+      /pm2 stop config\/async\.pm2\.config\.cjs && pm2 delete/,
+    )
+    expect(pm2.run('async:restart')[0]).toMatch(
+      /pm2 startOrRestart config\/async\.pm2\.config\.cjs/,
+    )
   })
 
   it('writes PM2 deploy hooks that migrate and restart the workers, with and without PM2', () => {
@@ -186,7 +209,9 @@ describe('create-async outside a Sequelize app', () => {
       const bin = join(app.root, 'node_modules/.bin/create-async')
       const outside = app.run('sh', ['-c', `cd ${dir} && ${process.execPath} ${bin} --yes`])
       expect(outside.status).toBe(1)
-      expect(outside.stderr).toMatch(/is not a Sequelize app: its package\.json does not depend on "sequelize"/)
+      expect(outside.stderr).toMatch(
+        /is not a Sequelize app: its package\.json does not depend on "sequelize"/,
+      )
       expect(readdirSync(dir)).toEqual(['package.json'])
     } finally {
       rmSync(dir, { recursive: true, force: true })
@@ -204,7 +229,12 @@ describe('planMigration', () => {
         'const STEPS = ["0001-create-async-tasks"]\n',
       )
       const now = new Date('2026-11-27T20:11:05Z')
-      const plan = planMigration(root, 'migrations', ['0001-create-async-tasks', '0002-add-cron'], now)
+      const plan = planMigration(
+        root,
+        'migrations',
+        ['0001-create-async-tasks', '0002-add-cron'],
+        now,
+      )
       expect(plan).toEqual({
         file: 'migrations/20261127201105-async-0002-add-cron.cjs',
         steps: ['0002-add-cron'],

@@ -18,7 +18,15 @@ export interface ParsedArgs {
   flags: WorkerFlags
 }
 
-const COMMANDS: readonly Command[] = ['run', 'start', 'stop', 'restart', 'status', 'work-off', 'help']
+const COMMANDS: readonly Command[] = [
+  'run',
+  'start',
+  'stop',
+  'restart',
+  'status',
+  'work-off',
+  'help',
+]
 
 /** Thrown for a command line we cannot act on; the CLI prints it with usage. */
 export class UsageError extends Error {
@@ -63,7 +71,8 @@ function workerFlags(values: { sleep?: string; concurrency?: string; queues?: st
   const flags: WorkerFlags = {}
   if (values.sleep !== undefined) {
     const sleep = Number(values.sleep)
-    if (!(sleep > 0)) throw new UsageError(`--sleep must be a number of seconds, got "${values.sleep}"`)
+    if (!(sleep > 0))
+      throw new UsageError(`--sleep must be a number of seconds, got "${values.sleep}"`)
     flags.sleep = sleep
   }
   const concurrency = positiveInteger('concurrency', values.concurrency)

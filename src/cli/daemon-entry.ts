@@ -35,7 +35,9 @@ process.on('uncaughtException', (error) => {
 })
 
 async function main() {
-  const workerFlagArgs = process.argv.slice(2).filter((arg) => /^--(sleep|concurrency|queues)=/.test(arg))
+  const workerFlagArgs = process.argv
+    .slice(2)
+    .filter((arg) => /^--(sleep|concurrency|queues)=/.test(arg))
   const { flags } = parseCommandLine(workerFlagArgs)
   await runWorker({
     config: readHostConfig(configPath),

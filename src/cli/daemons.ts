@@ -99,7 +99,9 @@ async function reportStart(
   }
   if (outcome.kind === 'timeout') {
     const seconds = settings.startTimeout / 1000
-    console.log(`async.${uid} (pid ${pid}) runs but has not reported ready after ${seconds}s; see ${logFile}`)
+    console.log(
+      `async.${uid} (pid ${pid}) runs but has not reported ready after ${seconds}s; see ${logFile}`,
+    )
     return EXIT.ok
   }
   console.log(`async.${uid} started (pid ${pid}, log ${logFile})`)
@@ -119,7 +121,8 @@ export async function stop(settings: DaemonSettings, uids: number[]) {
 async function stopOne(settings: DaemonSettings, uid: number) {
   const state = readPidState(settings.pidDir, uid)
   if (state.kind === 'absent') return console.log(`async.${uid} is not running`)
-  if (state.kind === 'starting') return console.log(`async.${uid} is starting; stop it again shortly`)
+  if (state.kind === 'starting')
+    return console.log(`async.${uid} is starting; stop it again shortly`)
   if (state.kind === 'stale') {
     removePidfile(settings.pidDir, uid)
     return console.log(`async.${uid} was not running (stale pidfile removed)`)

@@ -57,7 +57,9 @@ export function readHostConfig(configPath: string): HostConfig {
     config = createRequire(configPath)(configPath)
   } catch (error) {
     const reason = (error as Error).message
-    throw new ConfigError(`Cannot load ${configPath}: ${reason}\nRun "npx create-async" to write it.`)
+    throw new ConfigError(
+      `Cannot load ${configPath}: ${reason}\nRun "npx create-async" to write it.`,
+    )
   }
   if (typeof (config as HostConfig | null)?.load !== 'function') {
     throw new ConfigError(`${configPath} must export load(), returning installAsync(...)'s result`)
@@ -68,7 +70,11 @@ export function readHostConfig(configPath: string): HostConfig {
 const DEFAULT_SHUTDOWN_MS = 30_000
 
 /** Daemon paths and timeouts: config/async.cjs values resolved against the app root. */
-export function daemonSettings(root: string, configPath: string, config: HostConfig): DaemonSettings {
+export function daemonSettings(
+  root: string,
+  configPath: string,
+  config: HostConfig,
+): DaemonSettings {
   const daemon = config.daemon ?? {}
   const at = (path: string) => (isAbsolute(path) ? path : resolve(root, path))
   const shutdown = config.worker?.shutdownTimeout ?? DEFAULT_SHUTDOWN_MS
@@ -85,7 +91,11 @@ export function daemonSettings(root: string, configPath: string, config: HostCon
 }
 
 /** The worker options: config/async.cjs, then command-line flags on top. */
-export function workerSettings(config: HostConfig, flags: WorkerFlags, name: string): WorkerSettings {
+export function workerSettings(
+  config: HostConfig,
+  flags: WorkerFlags,
+  name: string,
+): WorkerSettings {
   const settings: WorkerSettings = { ...config.worker, name }
   if (flags.sleep !== undefined) settings.pollInterval = Math.round(flags.sleep * 1000)
   if (flags.concurrency !== undefined) settings.concurrency = flags.concurrency

@@ -8,9 +8,10 @@ import { openSync, writeSync } from 'node:fs'
  */
 export function redirectOutputTo(logFile: string): void {
   const fd = openSync(logFile, 'a')
-  const write = (chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
-    writeSync(fd, typeof chunk === 'string' ? chunk : Buffer.from(chunk))
-    const callback = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined
+  const write = (chunk: unknown, ...rest: unknown[]): boolean => {
+    if (typeof chunk === 'string') writeSync(fd, chunk)
+    else writeSync(fd, chunk as Uint8Array)
+    const callback = rest.find((arg): arg is () => void => typeof arg === 'function')
     callback?.()
     return true
   }

@@ -3,10 +3,7 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs'
 import { isAlive } from './pidfile.js'
 
 /** How a daemon's start-up ended. */
-export type StartOutcome =
-  | { kind: 'ready' }
-  | { kind: 'died'; log: string }
-  | { kind: 'timeout' }
+export type StartOutcome = { kind: 'ready' } | { kind: 'died'; log: string } | { kind: 'timeout' }
 
 const POLL_MS = 100
 

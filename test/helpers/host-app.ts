@@ -40,10 +40,14 @@ export interface HostApp {
  */
 export function packPackage(): string {
   const dir = mkdtempSync(join(tmpdir(), 'async-pack-'))
-  const name = execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', dir], {
-    cwd: REPO,
-    encoding: 'utf8',
-  }).trim()
+  const name = execFileSync(
+    'npm',
+    ['pack', '--ignore-scripts', '--silent', '--pack-destination', dir],
+    {
+      cwd: REPO,
+      encoding: 'utf8',
+    },
+  ).trim()
   return join(dir, name.split('\n').at(-1) ?? name)
 }
 
@@ -59,7 +63,12 @@ export function createHostApp(kind: HostKind, tarball: string, databaseUrl?: str
   const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: url, NODE_ENV: 'development' }
   delete env.NODE_OPTIONS // vitest's loader hooks must not leak into host processes
   const run = (command: string, args: string[], extra: NodeJS.ProcessEnv = {}) =>
-    spawnSync(command, args, { cwd: root, env: { ...env, ...extra }, encoding: 'utf8', timeout: 60_000 })
+    spawnSync(command, args, {
+      cwd: root,
+      env: { ...env, ...extra },
+      encoding: 'utf8',
+      timeout: 60_000,
+    })
   return {
     root,
     kind,
@@ -68,7 +77,9 @@ export function createHostApp(kind: HostKind, tarball: string, databaseUrl?: str
     node(args, extra) {
       const result = run(process.execPath, args, extra)
       if (result.status !== 0) {
-        throw new Error(`node ${args.join(' ')} exited ${result.status}\n${result.stdout}\n${result.stderr}`)
+        throw new Error(
+          `node ${args.join(' ')} exited ${result.status}\n${result.stdout}\n${result.stderr}`,
+        )
       }
       return result.stdout
     },

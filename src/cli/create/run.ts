@@ -44,12 +44,18 @@ async function scaffold(options: CreateOptions, cwd: string): Promise<number> {
   const plop = await nodePlop(PLOPFILE, { destBasePath: cwd, force: options.force })
   const generator = plop.getGenerator('async')
   const interactive = process.stdin.isTTY && !options.yes
-  const answers = await collectAnswers(generator, options.given, defaultAnswers(layout.name), interactive)
+  const answers = await collectAnswers(
+    generator,
+    options.given,
+    defaultAnswers(layout.name),
+    interactive,
+  )
   const migration = planMigration(cwd, layout.migrationsDir, await packageSteps(), new Date())
   const run = { root: cwd, force: options.force, dryRun: options.dryRun }
   const data = templateData(layout, answers, run, migration, packageVersion())
   const { changes, failures } = await generator.runActions({ ...data, migration })
-  if (!migration) console.log(`up to date ${layout.migrationsDir} (the host has every async schema step)`)
+  if (!migration)
+    console.log(`up to date ${layout.migrationsDir} (the host has every async schema step)`)
   for (const change of changes) console.log(change.path)
   for (const failure of failures) console.error(`failed    ${describeFailure(failure)}`)
   if (failures.length > 0) return 1
