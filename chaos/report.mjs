@@ -1,0 +1,32 @@
+// Prints one dialect's chaos summary: what was done to it, then every check.
+export function printReport({ dialect, settings, outcome, evidence, results, seconds }) {
+  const { events, procs, drainedMs } = outcome
+  const n = (what) => events.filter((e) => e.what === what).length
+  const logs = [...evidence.logs.values()]
+  const sum = (f) => logs.reduce((s, l) => s + f(l), 0)
+  const down = outcome.outage && outcome.outage.up - outcome.outage.down
+  const lines = [
+    `-- ${dialect}: ${settings.tasks} tasks, ${settings.workers} workers × concurrency ${settings.concurrency}, lease ${settings.leaseMs} ms`,
+    `   chaos: ${n('sigkill')} SIGKILL, ${n('sigterm')} SIGTERM (graceful stop, then restart), ${procs.length} worker processes in all`,
+    `   outage: ${outcome.outage?.how ?? '-'}, ${down ?? '?'} ms without the database`,
+    `   drained in ${(drainedMs / 1000).toFixed(1)} s; ${evidence.executions.length} executions for ${evidence.tasks.length} tasks`,
+    `   worker logs: ${sum((l) => l.errors)} ERROR lines, ${sum((l) => l.rescues)} RESCUE, ${sum((l) => l.lost.length)} LOST, ${sum((l) => l.released.length)} released`,
+  ]
+  for (const r of results) {
+    const label = r.label.padEnd(62, ' ')
+    lines.push(`   ${r.ok ? '✔' : '✘'} ${label} ${String(r.value).padStart(5)}${r.detail ? `  (${r.detail})` : ''}`)
+  }
+  const ok = results.every((r) => r.ok)
+  lines.push(`   ${ok ? 'PASS' : 'FAIL'} ${dialect} in ${seconds.toFixed(1)} s`)
+  console.log(lines.join('\n'))
+  if (!ok) printCrashLogs(evidence)
+}
+
+function printCrashLogs(evidence) {
+  for (const [name, log] of evidence.logs) {
+    const bad = log.lines.filter((l) => /Error|ERROR|Unhandled|FATAL/.test(l) && !/ (FAILURE|RETRY) /.test(l))
+    if (log.proc.code !== 0 && log.proc.signal !== 'SIGKILL' && log.proc.code !== null) {
+      console.log(`   worker ${name} exited ${log.proc.code}; last lines:\n     ${log.lines.slice(-8).join('\n     ')}`)
+    } else if (bad.length > 0 && bad.length < 4) console.log(`   ${name}: ${bad.join('\n     ')}`)
+  }
+}

@@ -1,0 +1,76 @@
+// npm run chaos [-- --short] [--dialect=sqlite,postgres,mysql]
+// On every dialect: 4 worker processes drain the tasks while a driver kills
+// and restarts workers and takes the database down once; then it checks that
+// no task was lost, none finished twice, and every re-run had a cause.
+// Exits 1 if any check fails on any dialect. See docs/chaos.md.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { cpus, tmpdir, totalmem } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { availableDialects, createDb, waitForServer } from './db.mjs'
+import { prepare, unleash } from './driver.mjs'
+import { gather } from './evidence.mjs'
+import { check } from './checks.mjs'
+import { printReport } from './report.mjs'
+
+const { values } = parseArgs({
+  options: {
+    short: { type: 'boolean', default: false },
+    dialect: { type: 'string' },
+    tasks: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+  },
+})
+
+const settings = {
+  tasks: Number(values.tasks ?? (values.short ? 2000 : 20_000)),
+  windowMs: values.short ? 25_000 : 120_000, // tasks fall due evenly over this time
+  graceMs: values.short ? 90_000 : 300_000, // after the window, how long draining may take
+  workers: 4,
+  concurrency: 4,
+  leaseMs: 2000,
+  killEvery: values.short ? [1500, 3000] : [2000, 4000],
+  termEvery: values.short ? [4000, 7000] : [5000, 9000],
+  outageAt: 0.35, // share of the window after which the database goes down
+}
+
+const log = (line) => console.log(line)
+
+async function runDialect(dialect) {
+  const t0 = Date.now()
+  const dir = mkdtempSync(join(tmpdir(), `sequelize-async-chaos-${dialect}-`))
+  const db = await createDb(dialect, dir)
+  log(`== ${dialect}: ${settings.tasks} tasks in database ${db.name}, files in ${dir}`)
+  const { sequelize, AsyncTask, enqueueMs } = await prepare(db, settings)
+  log(`  ${dialect}: enqueued in ${enqueueMs} ms; workers start`)
+  const outcome = await unleash(db, AsyncTask, { ...settings, dir, total: settings.tasks, log })
+  if (dialect !== 'sqlite') await waitForServer(dialect)
+  const evidence = await gather(sequelize, AsyncTask, dir, outcome.procs)
+  const results = check(evidence, { total: settings.tasks, ...outcome })
+  const ok = results.every((r) => r.ok)
+  printReport({ dialect, settings, outcome, evidence, results, seconds: (Date.now() - t0) / 1000 })
+  await sequelize.close()
+  if (ok && !values.keep) {
+    await db.drop()
+    rmSync(dir, { recursive: true, force: true })
+  } else log(`  kept for a look: database ${db.name}, files in ${dir}`)
+  return { dialect, ok, seconds: (Date.now() - t0) / 1000 }
+}
+
+const dialects = values.dialect ? values.dialect.split(',') : availableDialects()
+log(
+  `chaos${values.short ? ' --short' : ''}: ${dialects.join(', ')} on ${cpus().length} cores, ` +
+    `${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+)
+const summary = []
+for (const dialect of dialects) {
+  try {
+    summary.push(await runDialect(dialect))
+  } catch (err) {
+    log(`✘ ${dialect}: the chaos run itself failed: ${err.stack}`)
+    summary.push({ dialect, ok: false, seconds: NaN })
+  }
+}
+log('')
+for (const s of summary) log(`${s.ok ? 'PASS' : 'FAIL'} ${s.dialect} (${s.seconds.toFixed(0)} s)`)
+process.exit(summary.every((s) => s.ok) ? 0 : 1)
