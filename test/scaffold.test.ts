@@ -65,8 +65,8 @@ describe('create-async in a CommonJS JavaScript app', () => {
       'config/systemd/async-worker@.service',
       'config/deploy/shipit-async.cjs',
       'config/deploy/pm2-deploy.cjs',
-      'log/.gitkeep',
-      'tmp/pids/.gitkeep',
+      'log/.gitignore',
+      'tmp/pids/.gitignore',
     ]) {
       expect(result.stdout).toContain(`create    ${path}`)
     }

@@ -15,8 +15,8 @@ export interface FileActionConfig {
   type: 'async-file'
   /** destination, relative to the app root */
   path: string
-  /** absolute template path; omitted for an empty directory marker */
-  templateFile?: string
+  /** absolute template path */
+  templateFile: string
   /** file mode, e.g. 0o755 for script/async */
   mode?: number
 }
@@ -36,9 +36,7 @@ export function fileAction(
   if (exists && !data.force) return `skip      ${config.path} (exists; --force overwrites)`
   const verb = exists ? 'overwrite' : 'create'
   if (data.dryRun) return `would ${verb.padEnd(9)} ${config.path}`
-  const text = config.templateFile
-    ? plop.renderString(readFileSync(config.templateFile, 'utf8'), data)
-    : ''
+  const text = plop.renderString(readFileSync(config.templateFile, 'utf8'), data)
   mkdirSync(dirname(target), { recursive: true })
   writeFileSync(target, text)
   // chmod too: writeFileSync's mode applies only to new files, minus the umask.

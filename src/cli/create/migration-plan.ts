@@ -8,9 +8,11 @@ export interface MigrationPlan {
   steps: string[]
 }
 
-// Generated migrations list their steps on one line, `const STEPS = [...]`,
+// Generated migrations list their steps in `const STEPS = ['0001-…', …]`,
 // which is how a re-run after an upgrade knows what the host already has.
-const STEPS_LINE = /^const STEPS = (\[.*\])$/m
+// Any quotes and line breaks are accepted, so reformatting the file is fine.
+const STEPS_LIST = /^const STEPS = \[([^\]]*)\]/m
+const QUOTED = /['"]([^'"]+)['"]/g
 
 /** Step names already covered by generated migrations in `dir`. */
 export function coveredSteps(root: string, dir: string): Set<string> {
@@ -19,9 +21,8 @@ export function coveredSteps(root: string, dir: string): Set<string> {
   if (!existsSync(abs)) return covered
   for (const name of readdirSync(abs)) {
     if (!name.endsWith('.cjs')) continue
-    const match = STEPS_LINE.exec(readFileSync(join(abs, name), 'utf8'))
-    if (!match?.[1]) continue
-    for (const step of JSON.parse(match[1]) as string[]) covered.add(step)
+    const list = STEPS_LIST.exec(readFileSync(join(abs, name), 'utf8'))?.[1] ?? ''
+    for (const [, step] of list.matchAll(QUOTED)) if (step) covered.add(step)
   }
   return covered
 }

@@ -16,7 +16,8 @@ export interface TemplateData extends ActionData, PromptAnswers {
   esm: boolean
   typescript: boolean
   dotenv: boolean
-  stepsJson: string
+  /** the migration's steps as a quoted list: `'0001-a', '0002-b'` */
+  stepsList: string
   packageVersion: string
   installCommand: string
   migrateCommand: string
@@ -51,7 +52,7 @@ export function templateData(
     esm: layout.esm,
     typescript: layout.typescript,
     dotenv: layout.hasDotenv,
-    stepsJson: JSON.stringify(migration?.steps ?? []),
+    stepsList: (migration?.steps ?? []).map((step) => `'${step}'`).join(', '),
     packageVersion,
     installCommand: commands.install,
     migrateCommand: `${commands.exec} sequelize-cli db:migrate`,
@@ -79,8 +80,8 @@ export function plannedFiles(migration: MigrationPlan | null, esm: boolean): Fil
     file('config/deploy/async-commands.cjs', 'config/deploy/async-commands.cjs.hbs'),
     file('config/deploy/shipit-async.cjs', 'config/deploy/shipit-async.cjs.hbs'),
     file('config/deploy/pm2-deploy.cjs', 'config/deploy/pm2-deploy.cjs.hbs'),
-    // Empty markers so the directories exist (and survive git) before the first start.
-    { type: 'async-file', path: 'log/.gitkeep' },
-    { type: 'async-file', path: 'tmp/pids/.gitkeep' },
+    // The directories exist before the first start; git keeps them, not their logs and pids.
+    file('log/.gitignore', 'gitignore/keep-dir.gitignore.hbs'),
+    file('tmp/pids/.gitignore', 'gitignore/keep-dir.gitignore.hbs'),
   ]
 }
