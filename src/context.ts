@@ -8,6 +8,8 @@ import type { AsyncTask } from './task-model.js'
 import type { Registry } from './registry.js'
 import type { Logger } from './logger.js'
 import type { Backoff } from './backoff.js'
+import type { Retention } from './retention.js'
+import type { Schedule } from './recurring.js'
 
 export interface Settings {
   /** Default number of runs before a task fails for good (1: no retry). */
@@ -21,6 +23,8 @@ export interface Settings {
   /** Delay before retry number `attempt` (1-based), in ms. */
   backoff: Backoff
   logger: Logger
+  /** How long finished tasks are kept; false keeps them forever. */
+  retention: Required<Retention> | false
 }
 
 export interface Context {
@@ -29,6 +33,8 @@ export interface Context {
   AsyncTask: ModelStatic<AsyncTask>
   registry: Registry
   settings: Settings
+  /** Recurring tasks, checked by every worker's upkeep. */
+  schedules: Schedule[]
   /** In-process wake-up: emits 'enqueued' (queue name) after a task becomes visible. */
   events: EventEmitter
 }

@@ -17,6 +17,15 @@ import { Registry } from './registry.js'
 import { defineTaskModel, type AsyncTask } from './task-model.js'
 import type { AsyncCapable, MethodArgs, MethodName } from './typing.js'
 import { Worker, type WorkerOptions } from './worker.js'
+import { pauseQueue, pausedQueues, resumeQueue } from './queues.js'
+import { defaultRetention, prune, resolveRetention, type Retention } from './retention.js'
+import {
+  checkTargets,
+  compileSchedules,
+  nextRuns,
+  runSchedules,
+  type RecurringTask,
+} from './recurring.js'
 
 /** Options of installAsync(). */
 export interface InstallOptions<C extends Record<string, object> = Record<string, object>> {
@@ -34,6 +43,10 @@ export interface InstallOptions<C extends Record<string, object> = Record<string
   backoff?: Backoff
   /** Where worker log lines go. Default console. */
   logger?: Logger
+  /** Recurring tasks (cron), enqueued once per slot by whichever worker gets there first. */
+  recurring?: RecurringTask[]
+  /** How long finished tasks are kept (ms per outcome); false keeps them. Default 7 days / 30 days. */
+  retention?: Retention | false
 }
 
 /** What installAsync() returns. */
@@ -55,6 +68,20 @@ export interface AsyncTasks<C extends Record<string, object> = Record<string, ob
   ): Promise<AsyncTask>
   /** A worker for this installation. */
   createWorker(options?: WorkerOptions): Worker
+  /** Stops workers from claiming this queue's tasks until resumed (running ones finish). */
+  pauseQueue(queue: string): Promise<void>
+  resumeQueue(queue: string): Promise<void>
+  /** Names of the paused queues. */
+  pausedQueues(): Promise<string[]>
+  /** Deletes finished tasks past their retention now; resolves to how many. Workers also do it hourly. */
+  prune(retention?: Retention): Promise<number>
+  /**
+   * Enqueues the recurring slots due at `now` that no one enqueued yet
+   * (workers do this every second); resolves to how many this call enqueued.
+   */
+  enqueueRecurring(now?: Date): Promise<number>
+  /** The recurring tasks with their next run times. */
+  schedules(count?: number): Array<RecurringTask & { nextRuns: Date[] }>
 }
 
 function settingsFrom(options: InstallOptions): Settings {
@@ -73,6 +100,7 @@ function settingsFrom(options: InstallOptions): Settings {
     maxPayloadBytes: int('maxPayloadBytes', options.maxPayloadBytes, 1024 * 1024),
     backoff: options.backoff ?? defaultBackoff,
     logger: options.logger ?? consoleLogger,
+    retention: resolveRetention(options.retention),
   }
 }
 
@@ -112,7 +140,13 @@ export function installAsync<C extends Record<string, object> = Record<string, n
     registry: new Registry(sequelize),
     settings: settingsFrom(options),
     events: new EventEmitter().setMaxListeners(0),
+    schedules: compileSchedules(options.recurring),
   }
+  // Everything that can refuse the options runs before anything is patched,
+  // so a corrected second call is not told it was already made.
+  const classes = Object.entries(options.classes ?? {})
+  for (const [name, target] of classes) ctx.registry.register(name, target)
+  checkTargets(ctx, ctx.schedules)
   remember(ctx)
   patchModels()
   const sqliteReady = dialect === 'sqlite' ? tuneSqlite(sequelize) : Promise.resolve()
@@ -122,7 +156,7 @@ export function installAsync<C extends Record<string, object> = Record<string, n
     patchTarget(ctx, name, target)
     return target as T & AsyncCapable<T>
   }
-  for (const [name, target] of Object.entries(options.classes ?? {})) register(name, target)
+  for (const [name, target] of classes) patchTarget(ctx, name, target)
   return {
     AsyncTask: ctx.AsyncTask,
     sequelize,
@@ -134,5 +168,12 @@ export function installAsync<C extends Record<string, object> = Record<string, n
     register,
     enqueue: (target, action, opts) => enqueue(ctx, target, action, opts),
     createWorker: (workerOptions) => new Worker(ctx, workerOptions),
+    pauseQueue: (queue) => pauseQueue(ctx, queue),
+    resumeQueue: (queue) => resumeQueue(ctx, queue),
+    pausedQueues: () => pausedQueues(ctx),
+    prune: (retention) => prune(ctx, resolveRetention(retention) || defaultRetention),
+    enqueueRecurring: (now) => runSchedules(ctx, ctx.schedules, now),
+    schedules: (count = 3) =>
+      ctx.schedules.map((schedule) => ({ ...schedule.entry, nextRuns: nextRuns(schedule, count) })),
   }
 }

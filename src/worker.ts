@@ -9,7 +9,8 @@ import { hostname } from 'node:os'
 import type { Context } from './context.js'
 import { claim } from './claim/index.js'
 import { execute } from './executor.js'
-import { heartbeat, promoteDue, release, rescueLost } from './lease.js'
+import { heartbeat, release } from './lease.js'
+import { Upkeep } from './upkeep.js'
 import { listen, type Listener } from './notify.js'
 import { logLine } from './logger.js'
 import { recordOutcome, type Recorded } from './outcome.js'
@@ -55,7 +56,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private stopping: Promise<void> | undefined
   private listener: Listener | undefined
   private beat: NodeJS.Timeout | undefined
-  private lastUpkeep = 0
+  private readonly upkeep: Upkeep
   private readonly counts: AllCounts = { succeeded: 0, failed: 0, retried: 0, lost: 0 }
   // Typed pass-through for reportOutcome (emit's generic overloads do not
   // narrow through a spread).
@@ -71,6 +72,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   ) {
     super()
     this.options = resolveWorkerOptions(options, ctx.settings.leaseMs)
+    this.upkeep = new Upkeep(ctx, this.options.upkeepInterval)
     this.id = this.options.name ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
   }
 
@@ -105,7 +107,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   async workOff(): Promise<WorkCounts> {
     const before = { ...this.counts }
     for (;;) {
-      await this.upkeep(true)
+      await this.upkeep.run(true)
       const tasks = await this.claimTasks(this.options.concurrency)
       if (tasks.length === 0 && this.running.size === 0) break
       await Promise.all(tasks.map((task) => this.launch(task).done))
@@ -144,7 +146,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     while (this.state === 'running') {
       try {
         this.woken = false
-        await this.upkeep(false)
+        await this.upkeep.run(false)
         const free = this.options.concurrency - this.running.size
         const tasks = free > 0 ? await this.claimTasks(free) : []
         tasks.forEach((task) => this.launch(task))
@@ -160,30 +162,16 @@ export class Worker extends EventEmitter<WorkerEvents> {
     }
   }
 
-  /** Promotion of due scheduled tasks and rescue of lost ones, at most once a second. */
-  private async upkeep(force: boolean): Promise<void> {
-    const now = Date.now()
-    if (!force && now - this.lastUpkeep < this.options.upkeepInterval) return
-    this.lastUpkeep = now
-    await promoteDue(this.ctx)
-    const { requeued, failed } = await rescueLost(this.ctx)
-    if (requeued + failed > 0) {
-      this.ctx.settings.logger.info(
-        logLine(
-          'RESCUE',
-          `${requeued} task(s) of lost workers requeued, ${failed} failed for good`,
-        ),
-      )
-    }
-  }
-
   private async claimTasks(limit: number): Promise<AsyncTask[]> {
-    const queues = this.options.queues.includes('*') ? [null] : this.options.queues
+    const { paused } = this.upkeep
+    const all = this.options.queues.includes('*')
+    const queues = all ? [null] : this.options.queues.filter((queue) => !paused.has(queue))
     const claimed: AsyncTask[] = []
     for (const queue of queues) {
       if (claimed.length >= limit) break
       const request = {
         queue,
+        exclude: all ? [...paused] : [],
         limit: limit - claimed.length,
         workerId: this.id,
         leaseMs: this.options.leaseMs,

@@ -10,21 +10,20 @@
  */
 import { QueryTypes, Transaction } from 'sequelize'
 import { clock } from './clock.js'
-import type { Claim } from './request.js'
+import { QUEUE_CONDITION, queueFilter, type Claim, type QueueFilter } from './request.js'
 
-const PICK_FROM_QUEUE = `
-  SELECT id FROM async_tasks FORCE INDEX (async_tasks_claim_queue)
-  WHERE ready = 1 AND queue = :queue
+const pick = (index: string, condition: string): string => `
+  SELECT id FROM async_tasks FORCE INDEX (${index})
+  WHERE ready = 1 ${condition}
   ORDER BY priority DESC, scheduled_at, id
   LIMIT :limit
   FOR UPDATE SKIP LOCKED`
 
-const PICK_FROM_ANY = `
-  SELECT id FROM async_tasks FORCE INDEX (async_tasks_claim_any)
-  WHERE ready = 1
-  ORDER BY priority DESC, scheduled_at, id
-  LIMIT :limit
-  FOR UPDATE SKIP LOCKED`
+const PICK: Record<QueueFilter, string> = {
+  queue: pick('async_tasks_claim_queue', QUEUE_CONDITION.queue),
+  any: pick('async_tasks_claim_any', QUEUE_CONDITION.any),
+  except: pick('async_tasks_claim_any', QUEUE_CONDITION.except),
+}
 
 const MARK = `
   UPDATE async_tasks
@@ -37,14 +36,11 @@ export const claimMysql: Claim = async (ctx, request) => {
   return sequelize.transaction(
     { isolationLevel: Transaction.ISOLATION_LEVELS.READ_COMMITTED },
     async (transaction) => {
-      const picked = await sequelize.query<{ id: number }>(
-        request.queue === null ? PICK_FROM_ANY : PICK_FROM_QUEUE,
-        {
-          type: QueryTypes.SELECT,
-          replacements: { queue: request.queue, limit: request.limit },
-          transaction,
-        },
-      )
+      const picked = await sequelize.query<{ id: number }>(PICK[queueFilter(request)], {
+        type: QueryTypes.SELECT,
+        replacements: { queue: request.queue, exclude: request.exclude, limit: request.limit },
+        transaction,
+      })
       if (picked.length === 0) return []
       const ids = picked.map((row) => row.id)
       const c = clock(ctx, request.leaseMs)

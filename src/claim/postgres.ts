@@ -7,12 +7,12 @@
 import { QueryTypes } from 'sequelize'
 import { clock } from './clock.js'
 import { hydrate } from './hydrate.js'
-import type { Claim } from './request.js'
+import { QUEUE_CONDITION, queueFilter, type Claim, type QueueFilter } from './request.js'
 
-const pick = (queueFilter: string): string => `
+const pick = (condition: string): string => `
   WITH picked AS (
     SELECT id FROM async_tasks
-    WHERE ready = 1 ${queueFilter}
+    WHERE ready = 1 ${condition}
     ORDER BY priority DESC, scheduled_at, id
     LIMIT :limit
     FOR UPDATE SKIP LOCKED
@@ -23,15 +23,15 @@ const pick = (queueFilter: string): string => `
   FROM picked WHERE t.id = picked.id
   RETURNING t.*`
 
-const CLAIM_FROM_QUEUE = pick('AND queue = :queue')
-const CLAIM_FROM_ANY = pick('')
+const CLAIM: Record<QueueFilter, string> = {
+  queue: pick(QUEUE_CONDITION.queue),
+  any: pick(QUEUE_CONDITION.any),
+  except: pick(QUEUE_CONDITION.except),
+}
 
 export const claimPostgres: Claim = async (ctx, request) => {
   const c = clock(ctx, request.leaseMs)
-  const sql = (request.queue === null ? CLAIM_FROM_ANY : CLAIM_FROM_QUEUE).replace(
-    '%UNTIL%',
-    c.until,
-  )
+  const sql = CLAIM[queueFilter(request)].replace('%UNTIL%', c.until)
   const rows = await ctx.sequelize.query<Record<string, unknown>>(sql, {
     type: QueryTypes.SELECT,
     replacements: { ...c.replacements, ...request },

@@ -8,31 +8,31 @@
 import { QueryTypes } from 'sequelize'
 import { clock } from './clock.js'
 import { hydrate } from './hydrate.js'
-import type { Claim } from './request.js'
+import { QUEUE_CONDITION, queueFilter, type Claim, type QueueFilter } from './request.js'
 
-const pick = (queueFilter: string): string => `
+const pick = (condition: string): string => `
   UPDATE async_tasks
   SET status = 'running', ready = NULL, locked_by = :workerId,
       locked_until = :until, started_at = :now, updated_at = :now
   WHERE id IN (
     SELECT id FROM async_tasks
-    WHERE ready = 1 ${queueFilter}
+    WHERE ready = 1 ${condition}
     ORDER BY priority DESC, scheduled_at, id
     LIMIT :limit
   )
   RETURNING *`
 
-const CLAIM_FROM_QUEUE = pick('AND queue = :queue')
-const CLAIM_FROM_ANY = pick('')
+const CLAIM: Record<QueueFilter, string> = {
+  queue: pick(QUEUE_CONDITION.queue),
+  any: pick(QUEUE_CONDITION.any),
+  except: pick(QUEUE_CONDITION.except),
+}
 
 export const claimSqlite: Claim = async (ctx, request) => {
   const c = clock(ctx, request.leaseMs)
-  const rows = await ctx.sequelize.query<Record<string, unknown>>(
-    request.queue === null ? CLAIM_FROM_ANY : CLAIM_FROM_QUEUE,
-    {
-      type: QueryTypes.SELECT,
-      replacements: { ...c.replacements, ...request },
-    },
-  )
+  const rows = await ctx.sequelize.query<Record<string, unknown>>(CLAIM[queueFilter(request)], {
+    type: QueryTypes.SELECT,
+    replacements: { ...c.replacements, ...request },
+  })
   return hydrate(ctx, rows)
 }
