@@ -56,12 +56,22 @@ export function check(evidence, { total, events, procs, outage }) {
 
   const notFinal = tasks.filter((t) => !FINAL.has(t.status)).map((t) => Number(t.id))
   const missing = total - tasks.length
-  add(notFinal.length + missing === 0, 'tasks lost (missing or not in a final state)', notFinal.length + missing, notFinal.length ? `ids ${ids(notFinal)}` : '')
+  add(
+    notFinal.length + missing === 0,
+    'tasks lost (missing or not in a final state)',
+    notFinal.length + missing,
+    notFinal.length ? `ids ${ids(notFinal)}` : '',
+  )
 
   const finishes = new Map()
   for (const t of transitions) if (FINAL.has(t.new_status)) count(finishes, Number(t.task_id))
   const twice = [...finishes].filter(([, n]) => n > 1).map(([id]) => id)
-  add(twice.length === 0, 'tasks finished more than once', twice.length, twice.length ? `ids ${ids(twice)}` : '')
+  add(
+    twice.length === 0,
+    'tasks finished more than once',
+    twice.length,
+    twice.length ? `ids ${ids(twice)}` : '',
+  )
 
   const wrong = tasks.filter((t) => {
     const kind = KINDS[t.action]
@@ -69,31 +79,82 @@ export function check(evidence, { total, events, procs, outage }) {
     return kind.error !== undefined && !String(t.error).startsWith(`${kind.error}:`)
   })
   const byKind = Object.keys(KINDS).map((k) => `${k} ${tasks.filter((t) => t.action === k).length}`)
-  add(wrong.length === 0, 'tasks not ending as designed', wrong.length,
-    wrong.length ? wrong.slice(0, 5).map((t) => `${t.id} ${t.action} ${t.status} ${t.error ?? ''}`).join('; ') : byKind.join(', '))
+  add(
+    wrong.length === 0,
+    'tasks not ending as designed',
+    wrong.length,
+    wrong.length
+      ? wrong
+          .slice(0, 5)
+          .map((t) => `${t.id} ${t.action} ${t.status} ${t.error ?? ''}`)
+          .join('; ')
+      : byKind.join(', '),
+  )
 
   const { causes, orphanOutcomes } = interruptedRuns(evidence, outage)
   const tasksOf = (runs) => [...new Set(runs.map((r) => Number(r.id)))]
   const killed = tasksOf(causes.killed)
-  add(true, 'tasks re-executed because their worker was SIGKILLed', killed.length, killed.length ? `ids ${ids(killed)}` : '')
+  add(
+    true,
+    'tasks re-executed because their worker was SIGKILLed',
+    killed.length,
+    killed.length ? `ids ${ids(killed)}` : '',
+  )
   const inOutage = tasksOf(causes.outage)
-  add(true, 'tasks re-executed because their lease ran out in the outage', inOutage.length, inOutage.length ? `ids ${ids(inOutage)}` : '')
+  add(
+    true,
+    'tasks re-executed because their lease ran out in the outage',
+    inOutage.length,
+    inOutage.length ? `ids ${ids(inOutage)}` : '',
+  )
   const released = tasksOf(causes.released)
-  add(released.length === 0, 'tasks re-executed after release at shutdown', released.length, released.length ? `ids ${ids(released)}` : '')
+  add(
+    released.length === 0,
+    'tasks re-executed after release at shutdown',
+    released.length,
+    released.length ? `ids ${ids(released)}` : '',
+  )
   const leaseLost = tasksOf(causes.leaseLost)
-  add(leaseLost.length === 0, 'tasks re-executed after a lease ran out with the database up', leaseLost.length, leaseLost.length ? `ids ${ids(leaseLost)}` : '')
+  add(
+    leaseLost.length === 0,
+    'tasks re-executed after a lease ran out with the database up',
+    leaseLost.length,
+    leaseLost.length ? `ids ${ids(leaseLost)}` : '',
+  )
   const unexplained = tasksOf(causes.unexplained)
-  add(unexplained.length === 0, 'tasks re-executed without a cause', unexplained.length,
-    unexplained.length ? causes.unexplained.slice(0, 5).map((r) => JSON.stringify(r)).join(' ') : '')
+  add(
+    unexplained.length === 0,
+    'tasks re-executed without a cause',
+    unexplained.length,
+    unexplained.length
+      ? causes.unexplained
+          .slice(0, 5)
+          .map((r) => JSON.stringify(r))
+          .join(' ')
+      : '',
+  )
   add(orphanOutcomes === 0, 'recorded outcomes with no execution', orphanOutcomes, '')
 
   const crashes = events.filter((e) => e.what === 'crash')
-  add(crashes.length === 0, 'worker processes that died on their own', crashes.length,
-    crashes.map((e) => `pid ${e.pid} code ${e.code} signal ${e.signal}`).join('; '))
+  add(
+    crashes.length === 0,
+    'worker processes that died on their own',
+    crashes.length,
+    crashes.map((e) => `pid ${e.pid} code ${e.code} signal ${e.signal}`).join('; '),
+  )
   const termed = procs.filter((p) => p.signal === 'SIGTERM')
   const unclean = termed.filter((p) => p.code !== 0)
-  add(unclean.length === 0, 'SIGTERMed workers that did not exit 0', unclean.length,
-    `of ${termed.length}${unclean.map((p) => `; pid ${p.pid} ${p.code ?? p.exitSignal}${p.hung ? ' after 20 s (SIGKILLed)' : ''}`).join('')}`)
-  add(!outage || outage.error === undefined, 'database back after the outage', outage?.error ?? 'yes', '')
+  add(
+    unclean.length === 0,
+    'SIGTERMed workers that did not exit 0',
+    unclean.length,
+    `of ${termed.length}${unclean.map((p) => `; pid ${p.pid} ${p.code ?? p.exitSignal}${p.hung ? ' after 20 s (SIGKILLed)' : ''}`).join('')}`,
+  )
+  add(
+    !outage || outage.error === undefined,
+    'database back after the outage',
+    outage?.error ?? 'yes',
+    '',
+  )
   return results
 }

@@ -19,7 +19,9 @@ export function availableDialects() {
 }
 
 const serverUrl = (dialect) =>
-  new URL(dialect === 'postgres' ? process.env.ASYNC_TEST_POSTGRES_URL : process.env.ASYNC_TEST_MYSQL_URL)
+  new URL(
+    dialect === 'postgres' ? process.env.ASYNC_TEST_POSTGRES_URL : process.env.ASYNC_TEST_MYSQL_URL,
+  )
 
 /** Connects to a database described by `config` ({ url } or { storage }). */
 export function connect(config, options = {}) {
@@ -34,7 +36,12 @@ export async function createDb(dialect, dir) {
   if (dialect === 'sqlite') {
     const home = mkdtempSync(join(tmpdir(), `${name}-`))
     const config = { storage: join(home, 'chaos.sqlite') }
-    return { dialect, name: config.storage, config, drop: async () => rmSync(home, { recursive: true, force: true }) }
+    return {
+      dialect,
+      name: config.storage,
+      config,
+      drop: async () => rmSync(home, { recursive: true, force: true }),
+    }
   }
   const server = serverUrl(dialect)
   const quote = dialect === 'postgres' ? '"' : '`'
@@ -66,7 +73,10 @@ function answers(dialect) {
   const port = url.port || (dialect === 'postgres' ? '5432' : '3306')
   try {
     if (dialect === 'postgres') execFileSync('pg_isready', ['-q', '-h', host, '-p', port])
-    else execFileSync('mysqladmin', ['ping', '-h', host, '-P', port, '-uroot', '--silent'], { stdio: 'ignore' })
+    else
+      execFileSync('mysqladmin', ['ping', '-h', host, '-P', port, '-uroot', '--silent'], {
+        stdio: 'ignore',
+      })
     return true
   } catch {
     return false
@@ -77,7 +87,8 @@ function answers(dialect) {
 export async function waitForServer(dialect, ms = 60_000) {
   const deadline = Date.now() + ms
   while (!answers(dialect)) {
-    if (Date.now() > deadline) throw new Error(`${dialect} server did not come back within ${ms} ms`)
+    if (Date.now() > deadline)
+      throw new Error(`${dialect} server did not come back within ${ms} ms`)
     await sleep(250)
   }
 }
@@ -99,9 +110,13 @@ async function restartMariadb() {
   execFileSync('mysqladmin', ['-h', '127.0.0.1', '-uroot', 'shutdown'], { stdio: 'ignore' })
   for (let i = 0; i < 240 && running('mariadbd'); i++) await sleep(250)
   for (let attempt = 1; ; attempt++) {
-    execFileSync('start-stop-daemon', ['--start', '--oknodo', '--background', '--exec', '/usr/sbin/mariadbd'], {
-      stdio: 'ignore',
-    })
+    execFileSync(
+      'start-stop-daemon',
+      ['--start', '--oknodo', '--background', '--exec', '/usr/sbin/mariadbd'],
+      {
+        stdio: 'ignore',
+      },
+    )
     try {
       return await waitForServer('mysql', 20_000)
     } catch (err) {
@@ -129,11 +144,14 @@ export async function outage(db, { sqliteLockMs = 12_000 } = {}) {
   }
   if (db.dialect === 'postgres') {
     const version = readdirSync('/etc/postgresql')[0]
-    execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'restart'], { stdio: 'ignore' })
+    execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'restart'], {
+      stdio: 'ignore',
+    })
   } else {
     await restartMariadb()
   }
   await waitForServer(db.dialect)
-  const how = db.dialect === 'postgres' ? 'pg_ctlcluster restart' : 'mysqladmin shutdown + mariadbd start'
+  const how =
+    db.dialect === 'postgres' ? 'pg_ctlcluster restart' : 'mysqladmin shutdown + mariadbd start'
   return { down, up: Date.now(), how }
 }

@@ -6,7 +6,7 @@ import { fork } from 'node:child_process'
 import { closeSync, openSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { installAsync } from '../dist/index.js'
+import { installAsync } from './package.mjs'
 import { installAudit } from './audit.mjs'
 import { connect, outage } from './db.mjs'
 import { KINDS, chaosTarget, kindOf } from './tasks.mjs'
@@ -69,7 +69,9 @@ export async function unleash(db, AsyncTask, opts) {
         resolve()
       }),
     )
-    child.on('message', (m) => m === 'ready' && (proc.ready = true))
+    child.on('message', (m) => {
+      if (m === 'ready') proc.ready = true
+    })
     procs.push(proc)
     live.set(slot, proc)
     return proc
@@ -97,7 +99,14 @@ export async function unleash(db, AsyncTask, opts) {
       p.hung = true
       events.push({ t: Date.now(), what: 'term-hung', pid: p.pid })
       p.child.kill('SIGKILL')
-    } else events.push({ t: Date.now(), what: 'term-exit', pid: p.pid, code: p.code, ms: Date.now() - t })
+    } else
+      events.push({
+        t: Date.now(),
+        what: 'term-exit',
+        pid: p.pid,
+        code: p.code,
+        ms: Date.now() - t,
+      })
   }
 
   for (let slot = 0; slot < count; slot++) spawnWorker(slot)
@@ -115,16 +124,21 @@ export async function unleash(db, AsyncTask, opts) {
         }
       })(),
     )
-  every(opts.killEvery[0], opts.killEvery[1], kill)
-  every(opts.termEvery[0], opts.termEvery[1], term)
-  let outageDone
-  const outageTimer = sleep(windowMs * opts.outageAt).then(async () => {
+  if (!opts.calm) {
+    every(opts.killEvery[0], opts.killEvery[1], kill)
+    every(opts.termEvery[0], opts.termEvery[1], term)
+  }
+  let outageDone = opts.calm ? null : undefined
+  const outageTimer = sleep(opts.calm ? 0 : windowMs * opts.outageAt).then(async () => {
+    if (opts.calm) return
     log(`  ${db.dialect}: database outage starts`)
     try {
       outageDone = await outage(db)
       events.push({ t: outageDone.down, what: 'db-down', how: outageDone.how })
       events.push({ t: outageDone.up, what: 'db-up' })
-      log(`  ${db.dialect}: database back after ${outageDone.up - outageDone.down} ms (${outageDone.how})`)
+      log(
+        `  ${db.dialect}: database back after ${outageDone.up - outageDone.down} ms (${outageDone.how})`,
+      )
     } catch (err) {
       outageDone = { error: err.message }
       events.push({ t: Date.now(), what: 'db-outage-failed', error: err.message })
@@ -141,9 +155,11 @@ export async function unleash(db, AsyncTask, opts) {
     }
     if (Date.now() - lastLog > 10_000) {
       lastLog = Date.now()
-      log(`  ${db.dialect}: ${final}/${total} final after ${Math.round((Date.now() - started) / 1000)} s`)
+      log(
+        `  ${db.dialect}: ${final}/${total} final after ${Math.round((Date.now() - started) / 1000)} s`,
+      )
     }
-    if (final === total && outageDone) break
+    if (final === total && outageDone !== undefined) break
     if (Date.now() > deadline) break
     await sleep(500)
   }
@@ -151,8 +167,10 @@ export async function unleash(db, AsyncTask, opts) {
   finishing = true
   await outageTimer
   await Promise.all(loops)
-  // Graceful stop of everyone left: each must exit 0.
+  // Graceful stop of everyone left: each must exit 0. A worker still starting
+  // has no SIGTERM handler yet, so it is given time to get ready first.
   const rest = [...live.values()]
+  for (let i = 0; i < 60 && rest.some((p) => !p.ready && p.code === null); i++) await sleep(250)
   for (const p of rest) {
     p.signal = 'SIGTERM'
     events.push({ t: Date.now(), what: 'sigterm-final', pid: p.pid })

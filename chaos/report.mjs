@@ -14,7 +14,9 @@ export function printReport({ dialect, settings, outcome, evidence, results, sec
   ]
   for (const r of results) {
     const label = r.label.padEnd(62, ' ')
-    lines.push(`   ${r.ok ? '✔' : '✘'} ${label} ${String(r.value).padStart(5)}${r.detail ? `  (${r.detail})` : ''}`)
+    lines.push(
+      `   ${r.ok ? '✔' : '✘'} ${label} ${String(r.value).padStart(5)}${r.detail ? `  (${r.detail})` : ''}`,
+    )
   }
   const ok = results.every((r) => r.ok)
   lines.push(`   ${ok ? 'PASS' : 'FAIL'} ${dialect} in ${seconds.toFixed(1)} s`)
@@ -24,9 +26,13 @@ export function printReport({ dialect, settings, outcome, evidence, results, sec
 
 function printCrashLogs(evidence) {
   for (const [name, log] of evidence.logs) {
-    const bad = log.lines.filter((l) => /Error|ERROR|Unhandled|FATAL/.test(l) && !/ (FAILURE|RETRY) /.test(l))
+    const bad = log.lines.filter(
+      (l) => /Error|ERROR|Unhandled|FATAL/.test(l) && !/ (FAILURE|RETRY) /.test(l),
+    )
     if (log.proc.code !== 0 && log.proc.signal !== 'SIGKILL' && log.proc.code !== null) {
-      console.log(`   worker ${name} exited ${log.proc.code}; last lines:\n     ${log.lines.slice(-8).join('\n     ')}`)
+      console.log(
+        `   worker ${name} exited ${log.proc.code}; last lines:\n     ${log.lines.slice(-8).join('\n     ')}`,
+      )
     } else if (bad.length > 0 && bad.length < 4) console.log(`   ${name}: ${bad.join('\n     ')}`)
   }
 }

@@ -28,7 +28,12 @@ export const KINDS = {
     options: (i) => ({ args: [3000], timeout: 300, maxAttempts: 1 + (i % 2) }),
   },
   // Always throws; fails for good after its two attempts.
-  doomed: { share: 0.05, expect: 'failed', error: 'ChaosError', options: () => ({ maxAttempts: 2 }) },
+  doomed: {
+    share: 0.05,
+    expect: 'failed',
+    error: 'ChaosError',
+    options: () => ({ maxAttempts: 2 }),
+  },
 }
 
 /** The kind of the i-th task, spread evenly through the run. */

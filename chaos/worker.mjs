@@ -3,7 +3,7 @@
 // driver points them at a file); its executions go to exec-<pid>.jsonl.
 // SIGTERM stops it gracefully (stop claiming, finish or release, exit 0).
 import { join } from 'node:path'
-import { installAsync, currentTask } from '../dist/index.js'
+import { installAsync, currentTask } from './package.mjs'
 import { connect } from './db.mjs'
 import { chaosTarget } from './tasks.mjs'
 
