@@ -1,24 +1,24 @@
-// End to end: create-async in fresh CommonJS/JS and ESM/TypeScript host apps,
-// sequelize-cli db:migrate, tasks enqueued by a model hook, and daemons run by
-// `script/async start|stop|status`, on SQLite and on every server configured.
+// The end-to-end daemon suite, run by test/cli-daemon-*.test.ts once per host
+// kind (two files, so vitest runs them on both cores): create-async in a fresh
+// host app, sequelize-cli db:migrate, tasks enqueued by a model hook, and
+// daemons run by `script/async start|stop|status`, on SQLite and on every
+// database server configured.
 import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { createHostApp, packPackage, type HostApp } from './helpers/host-app.js'
-import { createDatabase, databaseName, dialects, dropDatabase } from './helpers/host-app-db.js'
-import type { HostKind } from './helpers/host-app-files.js'
-import { killProcessesIn, processesIn, waitFor } from './helpers/host-app-processes.js'
-
-const cases = (['cjs-js', 'esm-ts'] as HostKind[]).flatMap((kind) =>
-  dialects().map((dialect) => ({ kind, dialect, label: `${kind} app on ${dialect.name}` })),
-)
-
-let tarball: string
-beforeAll(() => {
-  tarball = packPackage()
-})
+import { createHostApp, packPackage, type HostApp } from './host-app.js'
+import {
+  createDatabase,
+  databaseName,
+  dialects,
+  dropDatabase,
+  taskStatuses,
+  type Dialect,
+} from './host-app-db.js'
+import type { HostKind } from './host-app-files.js'
+import { killProcessesIn, processesIn, waitFor } from './host-app-processes.js'
 
 /** The host app's tasks, read through its own models. */
 function tasksOf(app: HostApp): { id: number; status: string; result: unknown }[] {
@@ -37,12 +37,24 @@ function enqueue(app: HostApp, count: number): void {
 const pidfiles = (app: HostApp) =>
   readdirSync(join(app.root, 'tmp/pids')).filter((f) => f.endsWith('.pid'))
 
-describe.each(cases)('script/async in a $label', ({ kind, dialect }) => {
+/** Declares the daemon tests for a `kind` host app on every configured dialect. */
+export function daemonSuite(kind: HostKind): void {
+  let tarball: string
+  beforeAll(() => {
+    tarball = packPackage()
+  })
+  const cases = dialects().map((dialect) => ({ dialect, label: `${kind} app on ${dialect.name}` }))
+  describe.each(cases)('script/async in a $label', ({ dialect }) => {
+    suiteFor(kind, dialect, () => tarball)
+  })
+}
+
+function suiteFor(kind: HostKind, dialect: Dialect, tarball: () => string): void {
   let app: HostApp
   const dbName = databaseName(`cli_${kind}_${dialect.name}`)
 
   beforeAll(async () => {
-    app = createHostApp(kind, tarball, await createDatabase(dialect, dbName))
+    app = createHostApp(kind, tarball(), await createDatabase(dialect, dbName))
   })
 
   afterAll(async () => {
@@ -63,25 +75,23 @@ describe.each(cases)('script/async in a $label', ({ kind, dialect }) => {
 
   it('runs tasks enqueued by the app in two daemons, and stop --uid=2 leaves uid 1 running', async () => {
     enqueue(app, 4)
-    expect(tasksOf(app).map((task) => task.status)).toEqual([
-      'pending',
-      'pending',
-      'pending',
-      'pending',
-    ])
+    const statuses = () => taskStatuses(app.env.DATABASE_URL!)
+    expect(await statuses()).toEqual(['pending', 'pending', 'pending', 'pending'])
 
-    for (const uid of [1, 2]) {
-      const started = app.run(process.execPath, ['script/async', 'start', `--uid=${uid}`])
+    // Both at once: their start-ups overlap, as on a real deploy.
+    const starts = await Promise.all(
+      [1, 2].map((uid) =>
+        app.runAsync(process.execPath, ['script/async', 'start', `--uid=${uid}`]),
+      ),
+    )
+    starts.forEach((started, index) => {
       expect(started.status, started.stderr).toBe(0)
-      expect(started.stdout).toMatch(new RegExp(`async\\.${uid} started \\(pid \\d+`))
-    }
+      expect(started.stdout).toMatch(new RegExp(`async\\.${index + 1} started \\(pid \\d+`))
+    })
     expect(pidfiles(app).sort()).toEqual(['async.1.pid', 'async.2.pid'])
 
-    await waitFor(
-      () => tasksOf(app).every((task) => task.status === 'succeeded'),
-      30_000,
-      'tasks done',
-    )
+    const done = async () => (await statuses()).every((status) => status === 'succeeded')
+    await waitFor(done, 30_000, 'tasks done')
     expect(tasksOf(app)[0]?.result).toBe('mailed buyer0@example.com about order 1')
 
     const stopped = app.run(process.execPath, ['script/async', 'stop', '--uid=2'])
@@ -108,14 +118,18 @@ describe.each(cases)('script/async in a $label', ({ kind, dialect }) => {
     expect(status.status).toBe(3)
   })
 
-  it('reports a worker that dies at start-up with its error and leaves no pidfile', () => {
-    const started = app.run(process.execPath, ['script/async', 'start', '--uid=7'], {
-      BREAK_APP: '1',
-    })
-    expect(started.status).toBe(1)
-    expect(started.stderr).toMatch(/async\.7 .*start/)
-    expect(started.stderr).toMatch(/cannot load the app: BREAK_APP is set/)
-    expect(pidfiles(app)).toEqual([])
-    expect(processesIn(app.root)).toEqual([])
-  })
-})
+  // Start-up failures do not depend on the database: once, on SQLite.
+  it.runIf(dialect.name === 'sqlite')(
+    'reports a worker that dies at start-up with its error and leaves no pidfile',
+    () => {
+      const started = app.run(process.execPath, ['script/async', 'start', '--uid=7'], {
+        BREAK_APP: '1',
+      })
+      expect(started.status).toBe(1)
+      expect(started.stderr).toMatch(/async\.7 .*start/)
+      expect(started.stderr).toMatch(/cannot load the app: BREAK_APP is set/)
+      expect(pidfiles(app)).toEqual([])
+      expect(processesIn(app.root)).toEqual([])
+    },
+  )
+}

@@ -49,3 +49,17 @@ async function onServer(serverUrl: string, work: (admin: Sequelize) => Promise<u
 export function databaseName(label: string): string {
   return `async_${label}_${process.pid}_${Date.now() % 1e6}`.replace(/[^a-z0-9_]/gi, '_')
 }
+
+/**
+ * The status of every task, read straight from the table: cheaper to poll
+ * than a host script (the TypeScript host pays for tsx on every start).
+ */
+export async function taskStatuses(databaseUrl: string): Promise<string[]> {
+  const db = new Sequelize(databaseUrl, { logging: false })
+  try {
+    const [rows] = await db.query('SELECT status FROM async_tasks ORDER BY id')
+    return (rows as { status: string }[]).map((row) => row.status)
+  } finally {
+    await db.close()
+  }
+}

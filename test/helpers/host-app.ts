@@ -2,7 +2,7 @@
 // is the packed tarball (what npm users get), unpacked into the app's
 // node_modules; sequelize, the drivers, sequelize-cli, tsx and pm2 are
 // symlinked from the repo's node_modules so no test compiles sqlite3 again.
-import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process'
+import { execFile, execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process'
 import {
   mkdirSync,
   mkdtempSync,
@@ -21,6 +21,13 @@ import { hostAppFiles, type HostKind } from './host-app-files.js'
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const REPO_MODULES = join(REPO, 'node_modules')
 
+/** How a command ended. */
+export interface RunResult {
+  status: number
+  stdout: string
+  stderr: string
+}
+
 /** A generated host app in a temp directory. */
 export interface HostApp {
   root: string
@@ -28,6 +35,8 @@ export interface HostApp {
   env: NodeJS.ProcessEnv
   /** runs `command args` in the app, synchronously, never throwing */
   run(command: string, args: string[], env?: NodeJS.ProcessEnv): SpawnSyncReturns<string>
+  /** like run, without blocking the test process */
+  runAsync(command: string, args: string[], env?: NodeJS.ProcessEnv): Promise<RunResult>
   /** runs `node args` in the app and throws with its output unless it exits 0 */
   node(args: string[], env?: NodeJS.ProcessEnv): string
   remove(): void
@@ -69,11 +78,20 @@ export function createHostApp(kind: HostKind, tarball: string, databaseUrl?: str
       encoding: 'utf8',
       timeout: 60_000,
     })
+  const runAsync = (command: string, args: string[], extra: NodeJS.ProcessEnv = {}) =>
+    new Promise<RunResult>((resolve) => {
+      const options = { cwd: root, env: { ...env, ...extra }, encoding: 'utf8' as const }
+      execFile(command, args, options, (error, stdout, stderr) => {
+        const status = error ? (typeof error.code === 'number' ? error.code : 1) : 0
+        resolve({ status, stdout, stderr })
+      })
+    })
   return {
     root,
     kind,
     env,
     run,
+    runAsync,
     node(args, extra) {
       const result = run(process.execPath, args, extra)
       if (result.status !== 0) {
