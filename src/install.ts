@@ -18,6 +18,7 @@ import { defineTaskModel, type AsyncTask } from './task-model.js'
 import type { AsyncCapable, MethodArgs, MethodName } from './typing.js'
 import { Worker, type WorkerOptions } from './worker.js'
 import { pauseQueue, pausedQueues, resumeQueue } from './queues.js'
+import { listWorkers, type WorkerInfo } from './presence.js'
 import { defaultRetention, prune, resolveRetention, type Retention } from './retention.js'
 import {
   checkTargets,
@@ -80,6 +81,8 @@ export interface AsyncTasks<C extends Record<string, object> = Record<string, ob
    * (workers do this every second); resolves to how many this call enqueued.
    */
   enqueueRecurring(now?: Date): Promise<number>
+  /** Workers seen in the last minute, on every host. */
+  workers(): Promise<WorkerInfo[]>
   /** The recurring tasks with their next run times. */
   schedules(count?: number): Array<RecurringTask & { nextRuns: Date[] }>
 }
@@ -172,6 +175,7 @@ export function installAsync<C extends Record<string, object> = Record<string, n
     resumeQueue: (queue) => resumeQueue(ctx, queue),
     pausedQueues: () => pausedQueues(ctx),
     prune: (retention) => prune(ctx, resolveRetention(retention) || defaultRetention),
+    workers: () => listWorkers(ctx),
     enqueueRecurring: (now) => runSchedules(ctx, ctx.schedules, now),
     schedules: (count = 3) =>
       ctx.schedules.map((schedule) => ({ ...schedule.entry, nextRuns: nextRuns(schedule, count) })),

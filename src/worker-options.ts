@@ -12,6 +12,8 @@ export interface WorkerOptions {
   shutdownTimeout?: number
   /** Worker id written to `locked_by`. Default `host:pid:random`. */
   name?: string
+  /** Shown to operators (e.g. the `--uid` of script/async daemons). */
+  uid?: string | number
   /** Lease length in ms; default from installAsync. */
   leaseMs?: number
   /** Use PostgreSQL LISTEN/NOTIFY to wake up. Default true. */
@@ -24,6 +26,7 @@ export interface ResolvedWorkerOptions {
   queues: string[]
   shutdownTimeout: number
   name: string | undefined
+  uid: string | null
   leaseMs: number
   listen: boolean
   upkeepInterval: number
@@ -60,6 +63,7 @@ export function resolveWorkerOptions(
     queues,
     shutdownTimeout: positive('shutdownTimeout', options.shutdownTimeout, 30_000),
     name: options.name,
+    uid: options.uid === undefined ? null : String(options.uid),
     leaseMs: positive('leaseMs', options.leaseMs, leaseMs),
     listen: options.listen ?? true,
     upkeepInterval: Math.min(pollInterval, 1000),

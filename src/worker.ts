@@ -11,6 +11,7 @@ import { claim } from './claim/index.js'
 import { execute } from './executor.js'
 import { heartbeat, release } from './lease.js'
 import { Upkeep } from './upkeep.js'
+import { announce, depart, forgetStale } from './presence.js'
 import { listen, type Listener } from './notify.js'
 import { logLine } from './logger.js'
 import { recordOutcome, type Recorded } from './outcome.js'
@@ -57,6 +58,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private listener: Listener | undefined
   private beat: NodeJS.Timeout | undefined
   private readonly upkeep: Upkeep
+  private readonly startedAt = new Date()
   private readonly counts: AllCounts = { succeeded: 0, failed: 0, retried: 0, lost: 0 }
   // Typed pass-through for reportOutcome (emit's generic overloads do not
   // narrow through a spread).
@@ -90,6 +92,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       this.listener = listen(this.ctx.sequelize, () => this.wake(), this.ctx.settings.logger)
     }
     this.beat = setInterval(() => void this.renewLeases(), this.options.leaseMs / 3)
+    await this.announce().catch((err: unknown) => this.fault('announcing the worker failed', err))
     this.loop = this.run()
     await Promise.resolve()
   }
@@ -221,13 +224,26 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.emit('worker:error', error)
   }
 
+  /** Every leaseMs / 3: renew the leases of running tasks, and say we are alive. */
   private async renewLeases(): Promise<void> {
-    if (this.running.size === 0) return
     try {
-      await heartbeat(this.ctx, this.id, this.options.leaseMs)
+      if (this.running.size > 0) await heartbeat(this.ctx, this.id, this.options.leaseMs)
+      await this.announce()
     } catch (err) {
       this.fault('heartbeat failed', err)
     }
+  }
+
+  private async announce(): Promise<void> {
+    const me = {
+      id: this.id,
+      uid: this.options.uid,
+      queues: this.options.queues,
+      concurrency: this.options.concurrency,
+      startedAt: this.startedAt,
+    }
+    await announce(this.ctx, me, [...this.running.keys()])
+    await forgetStale(this.ctx)
   }
 
   private async shutdown(): Promise<void> {
@@ -260,6 +276,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
       )
     }
     clearInterval(this.beat)
+    await depart(this.ctx, this.id).catch((err: unknown) =>
+      this.fault('removing the worker row failed', err),
+    )
     this.ctx.events.off('enqueued', this.onEnqueued)
     await this.listener?.close()
     this.state = 'stopped'

@@ -169,4 +169,38 @@ describe.each(dialects)('operations on %s', (dialect) => {
     expect(left).toEqual(keep.map((t) => t.id).sort((a, b) => a - b))
     expect(await app.tasks.prune({ succeeded: 0 })).toBe(1)
   })
+
+  it('lists live workers with host, pid, uid, queues and what they run', async () => {
+    const order = await app.Order.create({ total: 1 })
+    const task = await order.async('slow', { args: [400] })
+    const worker = app.tasks.createWorker({
+      uid: 2,
+      queues: ['default', 'mail'],
+      concurrency: 3,
+      pollInterval: 50,
+      leaseMs: 300,
+    })
+    await worker.start()
+    try {
+      const deadline = Date.now() + 5000
+      let seen = await app.tasks.workers()
+      while (!seen[0]?.running.length && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50))
+        seen = await app.tasks.workers()
+      }
+      expect(seen).toHaveLength(1)
+      expect(seen[0]).toMatchObject({
+        id: worker.id,
+        pid: process.pid,
+        uid: '2',
+        queues: ['default', 'mail'],
+        concurrency: 3,
+        running: [task.id],
+      })
+      expect(Date.now() - seen[0]!.lastSeenAt.getTime()).toBeLessThan(5000)
+    } finally {
+      await worker.stop()
+    }
+    expect(await app.tasks.workers()).toEqual([])
+  })
 })

@@ -8,9 +8,10 @@ import { Umzug, SequelizeStorage } from 'umzug'
 import type { MigrationStep } from './step.js'
 import * as createTasks from './0001-create-async-tasks.js'
 import * as queuesAndRecurring from './0002-queues-and-recurring.js'
+import * as workers from './0003-workers.js'
 
 /** Every schema step of sequelize-async, oldest first. */
-export const migrationSteps: readonly MigrationStep[] = [createTasks, queuesAndRecurring]
+export const migrationSteps: readonly MigrationStep[] = [createTasks, queuesAndRecurring, workers]
 
 /** Applies the pending steps on this Sequelize instance; idempotent. */
 export async function migrate(sequelize: Sequelize): Promise<string[]> {
