@@ -13,7 +13,7 @@ export function printReport({ dialect, settings, outcome, evidence, results, sec
     `   worker logs: ${sum((l) => l.errors)} ERROR lines, ${sum((l) => l.rescues)} RESCUE, ${sum((l) => l.lost.length)} LOST, ${sum((l) => l.released.length)} released`,
   ]
   for (const r of results) {
-    const label = r.label.padEnd(62, ' ')
+    const label = r.label.padEnd(66, ' ')
     lines.push(
       `   ${r.ok ? '✔' : '✘'} ${label} ${String(r.value).padStart(5)}${r.detail ? `  (${r.detail})` : ''}`,
     )

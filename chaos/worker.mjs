@@ -39,6 +39,9 @@ process.on('SIGTERM', async () => {
   process.exit(0)
 })
 
+// The driver died (Ctrl-C, crash): stop as if told to, not linger as an orphan.
+process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'))
+
 await worker.start()
 console.log(`READY ${name}`)
 process.send?.('ready')
