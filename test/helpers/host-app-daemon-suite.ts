@@ -3,7 +3,7 @@
 // host app, sequelize-cli db:migrate, tasks enqueued by a model hook, and
 // daemons run by `script/async start|stop|status`, on SQLite and on every
 // database server configured.
-import { existsSync, readdirSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -128,6 +128,48 @@ function suiteFor(kind: HostKind, dialect: Dialect, tarball: () => string): void
       expect(started.status).toBe(1)
       expect(started.stderr).toMatch(/async\.7 .*start/)
       expect(started.stderr).toMatch(/cannot load the app: BREAK_APP is set/)
+      expect(pidfiles(app)).toEqual([])
+      expect(processesIn(app.root)).toEqual([])
+    },
+  )
+
+  it.runIf(dialect.name === 'sqlite')(
+    'replaces a stale pidfile, and restart gives the worker a new pid',
+    () => {
+      writeFileSync(join(app.root, 'tmp/pids/async.3.pid'), '999999\n')
+      const stale = app.run(process.execPath, ['script/async', 'status', '--uid=3'])
+      expect(stale.status).toBe(3)
+      expect(stale.stdout).toMatch(/async\.3: not running \(stale pidfile for pid 999999\)/)
+
+      const started = app.run(process.execPath, ['script/async', 'start', '--uid=3'])
+      const pid = /started \(pid (\d+)/.exec(started.stdout)?.[1]
+      expect(pid, started.stderr).toBeDefined()
+      const restarted = app.run(process.execPath, ['script/async', 'restart', '--uid=3'])
+      expect(restarted.stdout).toMatch(new RegExp(`async\\.3 stopped \\(pid ${pid}\\)`))
+      const newPid = /started \(pid (\d+)/.exec(restarted.stdout)?.[1]
+      expect(newPid).toBeDefined()
+      expect(newPid).not.toBe(pid)
+      app.run(process.execPath, ['script/async', 'stop'])
+      expect(pidfiles(app)).toEqual([])
+    },
+  )
+
+  it.runIf(dialect.name === 'sqlite')(
+    'escalates stop to SIGKILL when a running task outlasts the stop timeout',
+    async () => {
+      const config = join(app.root, 'config/async.cjs')
+      writeFileSync(
+        config,
+        readFileSync(config, 'utf8').replace('stopTimeout: 40000', 'stopTimeout: 1500'),
+      )
+      const slow = { MAIL_MS: '60000' }
+      expect(app.run(process.execPath, ['script/async', 'start', '--uid=4'], slow).status).toBe(0)
+      enqueue(app, 1)
+      const running = async () => (await taskStatuses(app.env.DATABASE_URL!)).includes('running')
+      await waitFor(running, 15_000, 'the slow task to run')
+
+      const stopped = app.run(process.execPath, ['script/async', 'stop', '--uid=4'])
+      expect(stopped.stdout).toMatch(/async\.4 killed after 1\.5s without stopping/)
       expect(pidfiles(app)).toEqual([])
       expect(processesIn(app.root)).toEqual([])
     },
