@@ -5,6 +5,7 @@
  * presumed dead and the task went to another worker) writes nothing, so a
  * task is never finished twice.
  */
+import type { Completer } from './batch-finish.js'
 import type { Context } from './context.js'
 import type { Outcome } from './executor.js'
 import { serialize } from './serializer.js'
@@ -29,6 +30,7 @@ export async function recordOutcome(
   task: AsyncTask,
   workerId: string,
   outcome: Outcome,
+  completer?: Completer,
 ): Promise<Recorded> {
   const where = { id: task.id, lockedBy: workerId, status: 'running' as const }
   const attempts = task.attempts + 1
@@ -36,6 +38,9 @@ export async function recordOutcome(
   let thrown: unknown
   if (outcome.ok) {
     const encoded = encodeResult(outcome.value)
+    if (encoded.json !== undefined && completer) {
+      return (await completer.succeed(task.id, encoded.json)) ? 'succeeded' : 'lost'
+    }
     if (encoded.json !== undefined) {
       const [count] = await ctx.AsyncTask.update(
         {

@@ -18,6 +18,11 @@ export interface WorkerOptions {
   leaseMs?: number
   /** Use PostgreSQL LISTEN/NOTIFY to wake up. Default true. */
   listen?: boolean
+  /**
+   * Record successes that finish together in one statement (group commit):
+   * fewer commits under load, same guarantees. Default false.
+   */
+  batchCompletions?: boolean
 }
 
 export interface ResolvedWorkerOptions {
@@ -29,6 +34,7 @@ export interface ResolvedWorkerOptions {
   uid: string | null
   leaseMs: number
   listen: boolean
+  batchCompletions: boolean
   upkeepInterval: number
 }
 
@@ -66,6 +72,7 @@ export function resolveWorkerOptions(
     uid: options.uid === undefined ? null : String(options.uid),
     leaseMs: positive('leaseMs', options.leaseMs, leaseMs),
     listen: options.listen ?? true,
+    batchCompletions: options.batchCompletions ?? false,
     upkeepInterval: Math.min(pollInterval, 1000),
   }
 }

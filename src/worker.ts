@@ -11,6 +11,7 @@ import { claim } from './claim/index.js'
 import { execute } from './executor.js'
 import { heartbeat, release } from './lease.js'
 import { Upkeep } from './upkeep.js'
+import { Completer } from './batch-finish.js'
 import { announce, depart, forgetStale } from './presence.js'
 import { listen, type Listener } from './notify.js'
 import { logLine } from './logger.js'
@@ -59,6 +60,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private beat: NodeJS.Timeout | undefined
   private readonly upkeep: Upkeep
   private readonly startedAt = new Date()
+  private readonly completer: Completer | undefined
   private readonly counts: AllCounts = { succeeded: 0, failed: 0, retried: 0, lost: 0 }
   // Typed pass-through for reportOutcome (emit's generic overloads do not
   // narrow through a spread).
@@ -76,6 +78,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.options = resolveWorkerOptions(options, ctx.settings.leaseMs)
     this.upkeep = new Upkeep(ctx, this.options.upkeepInterval)
     this.id = this.options.name ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
+    if (this.options.batchCompletions) this.completer = new Completer(ctx, this.id)
   }
 
   /** Outcome counts since this worker was created. */
@@ -200,7 +203,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.emit('task:start', task)
     const outcome = await execute(this.ctx, task, abort)
     const ms = Math.round(performance.now() - started)
-    const recorded = await this.saveOutcome(() => recordOutcome(this.ctx, task, this.id, outcome))
+    const recorded = await this.saveOutcome(() =>
+      recordOutcome(this.ctx, task, this.id, outcome, this.completer),
+    )
     this.counts[recorded === 'retry' ? 'retried' : recorded === 'lost' ? 'lost' : recorded]++
     reportOutcome(this.ctx.settings.logger, this.emitter, task, recorded, ms, outcome)
   }

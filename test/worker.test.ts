@@ -321,4 +321,34 @@ describe.each(dialects)('worker on %s', (dialect) => {
       'failure fail no',
     ])
   })
+
+  it('batchCompletions records many successes together, and a lost lease still discards', async () => {
+    const order = await app.Order.create({ total: 1 })
+    const many = []
+    for (let i = 0; i < 30; i++) many.push(await order.async('echo', { args: [i] }))
+    const worker = app.tasks.createWorker({ concurrency: 10, batchCompletions: true })
+    expect(await worker.workOff()).toEqual({ succeeded: 30, failed: 0, retried: 0 })
+    for (const task of many) {
+      await task.reload()
+      expect([task.status, task.success, task.attempts, task.lockedBy]).toEqual([
+        'succeeded',
+        true,
+        1,
+        null,
+      ])
+      expect(task.result).toBe(task.args[0])
+      expect(task.finishedAt).toBeInstanceOf(Date)
+    }
+    const slow = await order.async('slow', { args: [300] })
+    const batched = app.tasks.createWorker({ pollInterval: 50, batchCompletions: true })
+    await batched.start()
+    const deadline = Date.now() + 5000
+    while ((await slow.reload()).status !== 'running' && Date.now() < deadline) await sleep(10)
+    await slow.update({ lockedBy: 'someone-else' })
+    await sleep(500)
+    await batched.stop()
+    await slow.reload()
+    expect([slow.status, slow.success]).toEqual(['running', null])
+    expect(batched.stats.lost).toBe(1)
+  })
 })
