@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { planMigration } from '../src/cli/create/migration-plan.js'
 import { createHostApp, packPackage, type HostApp } from './helpers/host-app.js'
+import { fakeShipit } from './helpers/host-app-shipit.js'
 
 let tarball: string
 const apps: HostApp[] = []
@@ -251,28 +252,3 @@ const { Sequelize } = require('sequelize')
 const s = new Sequelize(process.env.DATABASE_URL, { logging: false })
 s.getQueryInterface().showAllTables().then(async (t) => { console.log(t.join(',')); await s.close() })
 `
-
-/** Records what shipit tasks would run on the server. */
-function fakeShipit() {
-  const tasks = new Map<string, () => unknown>()
-  let remote: string[] = []
-  const events: Record<string, string> = {}
-  let lastStarted = ''
-  const shipit = {
-    currentPath: '/srv/shop/current',
-    blTask: (name: string, fn: () => unknown) => tasks.set(name, fn),
-    remote: (command: string) => remote.push(command),
-    start: (name: string) => (lastStarted = name),
-    on: (event: string, fn: () => void) => {
-      fn()
-      events[event] = lastStarted
-    },
-    events,
-    run(name: string): string[] {
-      remote = []
-      tasks.get(name)?.()
-      return remote
-    },
-  }
-  return shipit
-}
