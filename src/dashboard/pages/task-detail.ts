@@ -1,0 +1,80 @@
+/** One task in full, and the confirmation page of its actions. */
+import type { AsyncTask } from '../../task-model.js'
+import { formatTime, prettyJson } from '../format.js'
+import { html, notFound, type Handler } from '../page.js'
+import { findTask } from './find-task.js'
+import { ACTIONS, allowedActions, isTaskAction } from './task-actions.js'
+
+function fields(task: AsyncTask): Array<{ name: string; value: string }> {
+  const rows: Array<[string, unknown]> = [
+    ['Status', task.status],
+    ['Queue', task.queue],
+    ['Priority', task.priority],
+    ['Attempts', `${task.attempts} of ${task.maxAttempts}`],
+    ['Interruptions', task.interruptions],
+    ['Scheduled', formatTime(task.scheduledAt)],
+    ['Created', formatTime(task.createdAt)],
+    ['Started', formatTime(task.startedAt)],
+    ['Finished', formatTime(task.finishedAt)],
+    ['Locked by', task.lockedBy ?? ''],
+    ['Lease until', formatTime(task.lockedUntil)],
+  ]
+  return rows.map(([name, value]) => ({ name, value: String(value) }))
+}
+
+export const showTask: Handler = async (page, [id]) => {
+  const task = await findTask(page, id)
+  if (!task) return notFound(page, `Task ${id}`)
+  const allowed = allowedActions(task)
+  return html(page, 'task', `Task ${task.id}`, {
+    id: task.id,
+    label: task.label,
+    confirmHref: `${page.frame.base}/tasks/${task.id}/confirm`,
+    canRetry: allowed.includes('retry'),
+    canCancel: allowed.includes('cancel'),
+    canDelete: allowed.includes('delete'),
+    fields: fields(task),
+    args: prettyJson(task.argsJson),
+    result: task.status === 'failed' ? '' : prettyJson(task.resultJson),
+    error: task.error ?? '',
+    attemptErrors: task.attemptErrors.map((e) => ({
+      attempt: e.attempt,
+      at: formatTime(e.at),
+      name: e.name,
+      message: e.message,
+      stack: e.stack ?? '',
+    })),
+  })
+}
+
+export const confirmAction: Handler = async (page, [id]) => {
+  const task = await findTask(page, id)
+  if (!task) return notFound(page, `Task ${id}`)
+  const verb = page.req.query.get('do') ?? ''
+  const base = `${page.frame.base}/tasks/${task.id}`
+  if (!isTaskAction(verb) || !allowedActions(task).includes(verb)) {
+    return html(
+      page,
+      'problem',
+      'Not possible',
+      {
+        heading: 'Not possible',
+        message: `Task ${task.id} is ${task.status}; it cannot be ${ACTIONS[isTaskAction(verb) ? verb : 'retry'].past} now.`,
+      },
+      409,
+    )
+  }
+  const action = ACTIONS[verb]
+  return html(page, 'confirm', `${action.title} task ${task.id}`, {
+    id: task.id,
+    label: task.label,
+    status: task.status,
+    queue: task.queue,
+    verb: action.title,
+    verbLower: verb,
+    explanation: action.explanation,
+    danger: verb === 'delete',
+    action: `${base}/${verb}`,
+    backHref: base,
+  })
+}

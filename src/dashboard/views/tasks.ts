@@ -1,0 +1,40 @@
+/** The task list: filters as a GET form, keyset paging by id. */
+export const tasks = `<h1>Tasks</h1>
+<form class="filters" method="get" action="{{base}}/tasks">
+  <label>Status
+    <select name="status">
+      <option value="">any</option>
+      {{#each statusOptions}}<option value="{{value}}"{{#if selected}} selected{{/if}}>{{value}}</option>{{/each}}
+    </select>
+  </label>
+  <label>Queue <input name="queue" value="{{filters.queue}}" size="10"></label>
+  <label>Target <input name="objectType" value="{{filters.objectType}}" size="12" placeholder="Order"></label>
+  <label>Action <input name="action" value="{{filters.action}}" size="16"></label>
+  <button type="submit">Filter</button>
+  <a class="button" href="{{base}}/tasks">Clear</a>
+</form>
+<table>
+  <thead><tr><th class="num">Id</th><th>Task</th><th>Queue</th><th>Status</th><th class="num">Priority</th><th class="num">Attempts</th><th>Scheduled</th><th>Finished</th><th>Error</th></tr></thead>
+  <tbody>
+  {{#each rows}}
+  <tr>
+    <td class="num"><a href="{{href}}">{{id}}</a></td>
+    <td><a href="{{href}}">{{label}}</a></td>
+    <td>{{queue}}</td>
+    <td><span class="status status-{{status}}">{{status}}</span></td>
+    <td class="num">{{priority}}</td>
+    <td class="num">{{attempts}}/{{maxAttempts}}</td>
+    <td>{{scheduledAt}}</td>
+    <td>{{finishedAt}}</td>
+    <td>{{error}}</td>
+  </tr>
+  {{else}}
+  <tr><td colspan="9" class="muted">No tasks match.</td></tr>
+  {{/each}}
+  </tbody>
+</table>
+<p>
+  {{#if newestHref}}<a class="button" href="{{newestHref}}">« Newest</a>{{/if}}
+  {{#if olderHref}}<a class="button" href="{{olderHref}}" rel="next">Older »</a>{{/if}}
+</p>
+`
