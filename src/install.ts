@@ -14,6 +14,7 @@ import { migrate } from './migrations/index.js'
 import { patchModels, patchTarget, remember } from './mixin.js'
 import type { EnqueueOptions } from './options.js'
 import { Registry } from './registry.js'
+import { tuneSqlite } from './sqlite-tuning.js'
 import { defineTaskModel, type AsyncTask } from './task-model.js'
 import type { AsyncCapable, MethodArgs, MethodName } from './typing.js'
 import { Worker, type WorkerOptions } from './worker.js'
@@ -105,19 +106,6 @@ function settingsFrom(options: InstallOptions): Settings {
     logger: options.logger ?? consoleLogger,
     retention: resolveRetention(options.retention),
   }
-}
-
-async function tuneSqlite(sequelize: Sequelize): Promise<void> {
-  // WAL lets readers run beside the one writer; busy_timeout makes a writer
-  // wait for the lock instead of failing at once when several processes
-  // share the file. Both are per connection; journal_mode is kept in the file.
-  sequelize.addHook('afterConnect', (connection) => {
-    const db = connection as { configure?: (option: 'busyTimeout', ms: number) => void }
-    db.configure?.('busyTimeout', 10_000)
-  })
-  await sequelize.query('PRAGMA busy_timeout = 10000')
-  const storage = (sequelize as unknown as { options: { storage?: string } }).options.storage
-  if (storage && storage !== ':memory:') await sequelize.query('PRAGMA journal_mode = WAL')
 }
 
 /** Adds background tasks to the models of one Sequelize instance. */

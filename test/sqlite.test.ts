@@ -1,0 +1,47 @@
+/**
+ * SQLite shared by processes: every connection Sequelize opens (including the
+ * one per transaction) waits for the write lock instead of failing at once.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import sqlite3 from 'sqlite3'
+import type { Sequelize } from 'sequelize'
+import { createDb, type TestDb } from './helpers/db.js'
+import { defineApp } from './helpers/app.js'
+
+describe('sqlite tuning', () => {
+  let db: TestDb
+  let sequelize: Sequelize
+  let app: ReturnType<typeof defineApp>
+  beforeAll(async () => {
+    db = await createDb('sqlite', 'tuning')
+    sequelize = db.connect()
+    app = defineApp(sequelize)
+    await app.tasks.migrate()
+    await sequelize.sync()
+  })
+  afterAll(async () => {
+    await sequelize.close()
+    await db.drop()
+  })
+
+  it('uses WAL, and a transactional enqueue waits out another writer instead of SQLITE_BUSY', async () => {
+    const [[mode]] = (await sequelize.query('PRAGMA journal_mode')) as [
+      Array<{ journal_mode: string }>,
+      unknown,
+    ]
+    expect(mode!.journal_mode).toBe('wal')
+    const order = await app.Order.create({ total: 1 })
+    // Another process's writer holds the lock for 300 ms.
+    const other = new sqlite3.Database(db.config.storage!)
+    await new Promise<void>((resolve, reject) =>
+      other.exec('BEGIN IMMEDIATE', (err) => (err ? reject(err) : resolve())),
+    )
+    setTimeout(() => other.exec('COMMIT', () => other.close()), 300)
+    const started = Date.now()
+    const task = await sequelize.transaction(async (transaction) =>
+      order.async('sendConfirmationEmail', { transaction }),
+    )
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250)
+    expect(task.id).toBeGreaterThan(0)
+  })
+})
