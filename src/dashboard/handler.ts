@@ -64,6 +64,7 @@ async function serve(
       base: incoming.base,
       csrf: sessions.csrfToken(sid),
       showLogout: sessions.requiresLogin && loggedIn && incoming.bearer === undefined,
+      showNav: loggedIn,
       path: incoming.path,
       notice: NOTICES[incoming.query.get('notice') ?? ''],
     },

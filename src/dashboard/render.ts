@@ -43,6 +43,8 @@ export interface Frame {
   base: string
   csrf: string
   showLogout: boolean
+  /** Navigation only for those logged in: the login page shows nothing else. */
+  showNav: boolean
   path: string
   notice?: string
 }
@@ -56,7 +58,7 @@ const NAV = [
 ]
 
 export function render(view: ViewName, title: string, frame: Frame, data: object): string {
-  const nav = NAV.map((item) => ({
+  const nav = (frame.showNav ? NAV : []).map((item) => ({
     label: item.label,
     href: `${frame.base}${item.path}`,
     here: item.path === frame.path,
