@@ -1,22 +1,12 @@
-// create-async in fresh host apps: what it writes where, --dry-run, --force,
-// re-runs, refusal outside a Sequelize app, and the generated migration, PM2,
-// systemd and deploy files loaded and checked.
-import {
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs'
+// create-async in a fresh CommonJS host app: what it writes where, --dry-run,
+// --force, re-runs, and the generated migration, PM2, systemd and deploy
+// files loaded and checked (detection of other layouts: scaffold-layout).
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { planMigration } from '../src/cli/create/migration-plan.js'
 import { createHostApp, packPackage, type HostApp } from './helpers/host-app.js'
 import { fakeShipit } from './helpers/host-app-shipit.js'
 
@@ -179,71 +169,6 @@ describe('create-async in a CommonJS JavaScript app', () => {
       /db:migrate && pm2 startOrRestart config\/async\.pm2\.config\.cjs --env production --update-env$/,
     )
     expect(deploy.production.path).toBe('/var/www/cjs-shop')
-  })
-})
-
-describe('create-async in an ESM TypeScript app with a .sequelizerc', () => {
-  it('follows .sequelizerc, loads TypeScript models with tsx and keeps script/async CommonJS', () => {
-    const app = newApp('esm-ts')
-    const result = createAsync(app)
-    expect(result.status, result.stderr).toBe(0)
-    expect(migrationsIn(app, 'src/db/migrations')).toHaveLength(1)
-    expect(JSON.parse(read(app, 'script/package.json'))).toMatchObject({ type: 'commonjs' })
-    const config = read(app, 'config/async.cjs')
-    expect(config).toContain("const MODELS = path.join(__dirname, '..', 'src/models/index.ts')")
-    expect(config).toContain("(await import('tsx/esm/api')).register()")
-    expect(config).toContain("await import('sequelize-async')")
-    expect(result.stdout).toContain('export const tasks = installAsync(sequelize')
-    expect(read(app, 'config/async.pm2.config.cjs')).toContain('esm-shop-async-')
-    const help = app.run(process.execPath, ['script/async', '--help'])
-    expect(help.status).toBe(0)
-    expect(help.stdout).toMatch(/Usage: script\/async/)
-  })
-})
-
-describe('create-async outside a Sequelize app', () => {
-  it('fails with a clear message and writes nothing', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'async-not-sequelize-'))
-    try {
-      writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'plain', dependencies: {} }))
-      const app = apps[0] ?? newApp('cjs-js') // its create-async bin, run elsewhere
-      const bin = join(app.root, 'node_modules/.bin/create-async')
-      const outside = app.run('sh', ['-c', `cd ${dir} && ${process.execPath} ${bin} --yes`])
-      expect(outside.status).toBe(1)
-      expect(outside.stderr).toMatch(
-        /is not a Sequelize app: its package\.json does not depend on "sequelize"/,
-      )
-      expect(readdirSync(dir)).toEqual(['package.json'])
-    } finally {
-      rmSync(dir, { recursive: true, force: true })
-    }
-  })
-})
-
-describe('planMigration', () => {
-  it('adds only the steps a re-run after an upgrade finds missing', () => {
-    const root = mkdtempSync(join(tmpdir(), 'async-plan-'))
-    try {
-      mkdirSync(join(root, 'migrations'))
-      writeFileSync(
-        join(root, 'migrations/20260101000000-create-async-tasks.cjs'),
-        'const STEPS = ["0001-create-async-tasks"]\n',
-      )
-      const now = new Date('2026-11-27T20:11:05Z')
-      const plan = planMigration(
-        root,
-        'migrations',
-        ['0001-create-async-tasks', '0002-add-cron'],
-        now,
-      )
-      expect(plan).toEqual({
-        file: 'migrations/20261127201105-async-0002-add-cron.cjs',
-        steps: ['0002-add-cron'],
-      })
-      expect(planMigration(root, 'migrations', ['0001-create-async-tasks'], now)).toBeNull()
-    } finally {
-      rmSync(root, { recursive: true, force: true })
-    }
   })
 })
 
