@@ -23,15 +23,25 @@ export async function prepare(db, { tasks: n, windowMs }) {
   await app.migrate()
   await installAudit(sequelize)
   const start = Date.now()
-  for (let from = 0; from < n; from += 1000) {
-    await sequelize.transaction(async (transaction) => {
+  const batch = async (from) =>
+    sequelize.transaction(async (transaction) => {
       for (let i = from; i < Math.min(n, from + 1000); i++) {
         const kind = kindOf(i)
         const scheduledAt = new Date(start + (i / n) * windowMs)
         await app.classes.Chaos.async(kind, { ...KINDS[kind].options(i), scheduledAt, transaction })
       }
     })
+  // Batches side by side on a server; SQLite has one writer anyway.
+  const lanes = db.dialect === 'sqlite' ? 1 : 4
+  let next = 0
+  const lane = async () => {
+    while (next < n) {
+      const from = next
+      next += 1000
+      await batch(from)
+    }
   }
+  await Promise.all(Array.from({ length: lanes }, lane))
   return { sequelize, AsyncTask: app.AsyncTask, enqueueMs: Date.now() - start }
 }
 
@@ -59,7 +69,10 @@ export async function unleash(db, AsyncTask, opts) {
       stdio: ['ignore', fd, fd, 'ipc'],
     })
     closeSync(fd)
-    const proc = { slot, pid: child.pid, child, file, ready: false, signal: null, code: null }
+    const proc = {
+      ...{ slot, pid: child.pid, child, file, ready: false, signal: null, code: null },
+      spawnedAt: Date.now(),
+    }
     proc.exited = new Promise((resolve) =>
       child.on('exit', (code, signal) => {
         Object.assign(proc, { code, exitSignal: signal, endedAt: Date.now() })
@@ -70,14 +83,19 @@ export async function unleash(db, AsyncTask, opts) {
       }),
     )
     child.on('message', (m) => {
-      if (m === 'ready') proc.ready = true
+      if (m === 'ready') Object.assign(proc, { ready: true, readyAt: Date.now() })
     })
     procs.push(proc)
     live.set(slot, proc)
     return proc
   }
 
-  const victims = () => [...live.values()].filter((p) => p.ready && !p.signal)
+  // Only workers that have been working a while: on a loaded machine a worker
+  // takes seconds to boot, and killing it at once would prove nothing.
+  const victims = () =>
+    [...live.values()].filter(
+      (p) => p.ready && !p.signal && Date.now() - p.readyAt >= opts.minUptimeMs,
+    )
 
   const kill = () => {
     const p = pick(victims())
@@ -111,7 +129,10 @@ export async function unleash(db, AsyncTask, opts) {
 
   for (let slot = 0; slot < count; slot++) spawnWorker(slot)
   const started = Date.now()
-  const deadline = started + windowMs + opts.graceMs
+  // No fixed deadline: a loaded machine drains slowly. The run fails when no
+  // task became final for stallMs (after the window), or after maxMs in all.
+  let lastProgress = started + windowMs
+  const hardDeadline = started + opts.maxMs
 
   // Chaos timers, stopped once every task is final.
   const loops = []
@@ -147,9 +168,12 @@ export async function unleash(db, AsyncTask, opts) {
 
   let final = 0
   let lastLog = 0
+  let stalled = false
   for (;;) {
     try {
-      final = await AsyncTask.count({ where: { status: ['succeeded', 'failed', 'cancelled'] } })
+      const now = await AsyncTask.count({ where: { status: ['succeeded', 'failed', 'cancelled'] } })
+      if (now > final) lastProgress = Math.max(lastProgress, Date.now())
+      final = now
     } catch {
       // the database is down; the outage timer brings it back
     }
@@ -160,8 +184,9 @@ export async function unleash(db, AsyncTask, opts) {
       )
     }
     if (final === total && outageDone !== undefined) break
-    if (Date.now() > deadline) break
-    await sleep(500)
+    stalled = Date.now() - lastProgress > opts.stallMs
+    if (stalled || Date.now() > hardDeadline) break
+    await sleep(1000)
   }
   const drainedMs = Date.now() - started
   finishing = true
@@ -172,6 +197,13 @@ export async function unleash(db, AsyncTask, opts) {
   const rest = [...live.values()]
   for (let i = 0; i < 60 && rest.some((p) => !p.ready && p.code === null); i++) await sleep(250)
   for (const p of rest) {
+    if (!p.ready) {
+      // Still booting after 15 s (a very loaded machine): it has run nothing.
+      p.signal = 'SIGKILL'
+      events.push({ t: Date.now(), what: 'sigkill-unready', pid: p.pid })
+      p.child.kill('SIGKILL')
+      continue
+    }
     p.signal = 'SIGTERM'
     events.push({ t: Date.now(), what: 'sigterm-final', pid: p.pid })
     p.child.kill('SIGTERM')
@@ -191,5 +223,5 @@ export async function unleash(db, AsyncTask, opts) {
   await Promise.all(procs.map((p) => p.exited))
   const slim = procs.map(({ child, exited, ...rest }) => rest)
   writeFileSync(join(dir, 'events.json'), JSON.stringify({ events, procs: slim }, null, 1))
-  return { events, procs, drainedMs, final, outage: outageDone }
+  return { events, procs, drainedMs, final, stalled, outage: outageDone }
 }

@@ -9,7 +9,7 @@ export function printReport({ dialect, settings, outcome, evidence, results, sec
     `-- ${dialect}: ${settings.tasks} tasks, ${settings.workers} workers × concurrency ${settings.concurrency}, lease ${settings.leaseMs} ms`,
     `   chaos: ${n('sigkill')} SIGKILL, ${n('sigterm')} SIGTERM (graceful stop, then restart), ${procs.length} worker processes in all`,
     `   outage: ${outcome.outage?.how ?? '-'}, ${down ?? '?'} ms without the database`,
-    `   drained in ${(drainedMs / 1000).toFixed(1)} s; ${evidence.executions.length} executions for ${evidence.tasks.length} tasks`,
+    `   ${outcome.stalled ? 'STALLED (no progress for 90 s) after' : 'drained in'} ${(drainedMs / 1000).toFixed(1)} s; ${evidence.executions.length} executions for ${evidence.tasks.length} tasks; median worker boot ${median(procs.filter((p) => p.readyAt).map((p) => p.readyAt - p.spawnedAt))} ms`,
     `   worker logs: ${sum((l) => l.errors)} ERROR lines, ${sum((l) => l.rescues)} RESCUE, ${sum((l) => l.lost.length)} LOST, ${sum((l) => l.released.length)} released`,
   ]
   for (const r of results) {
@@ -35,4 +35,9 @@ function printCrashLogs(evidence) {
       )
     } else if (bad.length > 0 && bad.length < 4) console.log(`   ${name}: ${bad.join('\n     ')}`)
   }
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted.length ? sorted[Math.floor(sorted.length / 2)] : '?'
 }
