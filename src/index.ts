@@ -15,6 +15,14 @@ export type { WorkerEvents } from './worker-events.js'
 export type { WorkerInfo } from './presence.js'
 export type { RecurringTask } from './recurring.js'
 export type { Retention } from './retention.js'
+export {
+  dashboard,
+  startDashboardServer,
+  type DashboardOptions,
+  type DashboardHandler,
+  type DashboardServer,
+  type DashboardServerOptions,
+} from './dashboard/index.js'
 export type { EnqueueOptions } from './options.js'
 export type { AsyncCapable, MethodName, MethodArgs } from './typing.js'
 export { currentTask, type TaskContext } from './task-context.js'

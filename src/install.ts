@@ -15,6 +15,7 @@ import { patchModels, patchTarget, remember } from './mixin.js'
 import type { EnqueueOptions } from './options.js'
 import { Registry } from './registry.js'
 import { tuneSqlite } from './sqlite-tuning.js'
+import { dashboard, type DashboardHandler, type DashboardOptions } from './dashboard/index.js'
 import { defineTaskModel, type AsyncTask } from './task-model.js'
 import type { AsyncCapable, MethodArgs, MethodName } from './typing.js'
 import { Worker, type WorkerOptions } from './worker.js'
@@ -82,6 +83,11 @@ export interface AsyncTasks<C extends Record<string, object> = Record<string, ob
    * (workers do this every second); resolves to how many this call enqueued.
    */
   enqueueRecurring(now?: Date): Promise<number>
+  /**
+   * The web dashboard as a request handler: `app.use('/async', tasks.dashboard({ token }))`
+   * in Express, or `http.createServer(tasks.dashboard({ basePath: '/async' }))`.
+   */
+  dashboard(options?: DashboardOptions): DashboardHandler
   /** Workers seen in the last minute, on every host. */
   workers(): Promise<WorkerInfo[]>
   /** The recurring tasks with their next run times. */
@@ -148,7 +154,7 @@ export function installAsync<C extends Record<string, object> = Record<string, n
     return target as T & AsyncCapable<T>
   }
   for (const [name, target] of classes) patchTarget(ctx, name, target)
-  return {
+  const tasks: AsyncTasks<C> = {
     AsyncTask: ctx.AsyncTask,
     sequelize,
     classes: (options.classes ?? {}) as AsyncTasks<C>['classes'],
@@ -164,8 +170,10 @@ export function installAsync<C extends Record<string, object> = Record<string, n
     pausedQueues: () => pausedQueues(ctx),
     prune: (retention) => prune(ctx, resolveRetention(retention) || defaultRetention),
     workers: () => listWorkers(ctx),
+    dashboard: (options) => dashboard(tasks, options),
     enqueueRecurring: (now) => runSchedules(ctx, ctx.schedules, now),
     schedules: (count = 3) =>
       ctx.schedules.map((schedule) => ({ ...schedule.entry, nextRuns: nextRuns(schedule, count) })),
   }
+  return tasks
 }
