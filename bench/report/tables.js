@@ -7,8 +7,10 @@ const f = (x, d = 2) => (x == null ? '–' : x.toFixed(d))
 const r = (x) => (x == null ? '–' : Math.round(x).toLocaleString('en-US'))
 const mb = (x) => (x == null ? '–' : `${Math.round(x / 2 ** 20)}`)
 
-function table(head, rows) {
-  return [`| ${head.join(' | ')} |`, `| ${head.map((h, i) => (i ? '---:' : '---')).join(' | ')} |`, ...rows.map((c) => `| ${c.join(' | ')} |`)].join('\n')
+// `left`: how many leading columns hold text (aligned left); the rest are numbers.
+function table(head, rows, left = 1) {
+  const align = head.map((h, i) => (i < left ? '---' : '---:'))
+  return [`| ${head.join(' | ')} |`, `| ${align.join(' | ')} |`, ...rows.map((c) => `| ${c.join(' | ')} |`)].join('\n')
 }
 
 const present = (a, scenario, setting) => Object.keys(SYSTEMS).filter((s) => a.get(scenario, setting, s) || a.errors(scenario, setting, s).length)
@@ -51,12 +53,13 @@ export function latencyTable(a) {
   return table(['system', 'p50 ms', 'p95 ms', 'p99 ms', 'not started in time'], rows)
 }
 
-export function depthTable(a) {
+// `same`: medians over only the rounds that ran depth, for the "vs empty" columns.
+export function depthTable(a, same = a) {
   return table(['system', 'populate s', 'drain 1 × 10 tasks/s', 'vs empty', 'enqueue p50 ms', 'vs empty'],
     present(a, 'depth').map((s) => {
       const d = a.get('depth', null, s)
-      const e = a.get('drain', '1x10', s)?.perSec
-      const q = a.get('enqueue', null, s)?.p50
+      const e = same.get('drain', '1x10', s)?.perSec
+      const q = same.get('enqueue', null, s)?.p50
       return [label(s) + failed(a, 'depth', null, s), f(d?.populateSeconds, 1),
         d ? `${r(d.drain.perSec)}${d.drain.capped ? ' ⏱' : ''}` : '–', d && e ? `${f(d.drain.perSec / e)}×` : '–',
         f(d?.enqueue?.p50), d && q ? `${f(d.enqueue.p50 / q)}×` : '–']
@@ -65,6 +68,5 @@ export function depthTable(a) {
 
 export function targetsTable(rows) {
   const status = (t) => (t.met == null ? 'not run' : t.met ? '**met**' : '**missed**')
-  return table(['target', 'subject', 'measured', 'reference', 'ratio', 'status'],
-    rows.map((t) => [t.target, t.subject, t.measured, t.reference, t.ratio == null ? '–' : `${t.ratio.toFixed(2)}×`, status(t)]))
+  return table(['target', 'subject', 'measured', 'reference', 'ratio', 'status'], rows.map((t) => [t.target, t.subject, t.measured, t.reference, t.ratio == null ? '–' : `${t.ratio.toFixed(2)}×`, status(t)]))
 }

@@ -63,7 +63,8 @@ function machine(run) {
 
 export async function writeReport(run) {
   const a = aggregate(run.records)
-  const targets = evaluateTargets(a, run.options.sizes)
+  const same = aggregate(run.records.filter((r) => r.round < run.options.sizes.depthRounds))
+  const targets = evaluateTargets(a, run.options.sizes, same)
   const met = targets.filter((t) => t.met === true).length
   const missed = targets.filter((t) => t.met === false).length
   await fs.writeFile(SVG, barChart({ title: 'Throughput per system and scenario (medians, higher is better)', ...chartGroups(a) }))
@@ -113,7 +114,9 @@ ${latencyTable(a)}
 
 ### depth: ${(run.options.sizes.depthFinished + run.options.sizes.depthFuture).toLocaleString('en-US')} rows of history and future in the table
 
-${depthTable(a)}
+${depthTable(a, same)}
+
+"vs empty" compares with the empty-table figures of the same round(s).
 
 ## Targets (issue 5)
 
