@@ -14,6 +14,7 @@ export const layout = `<!doctype html>
   header a { color: #d5e3f0; text-decoration: none; }
   header a.here { color: #fff; font-weight: 600; }
   header form { margin-left: auto; }
+  header button { background: transparent; color: #d5e3f0; border-color: #5b6b7b; }
   main { padding: 1rem 1.2rem; max-width: 72rem; }
   h1 { font-size: 1.3rem; margin: .2rem 0 1rem; }
   h2 { font-size: 1.05rem; margin: 1.4rem 0 .5rem; }
@@ -21,6 +22,7 @@ export const layout = `<!doctype html>
   th, td { text-align: left; padding: .3rem .6rem; border-bottom: 1px solid #e3e6ea; vertical-align: top; }
   th { background: #eef1f4; font-weight: 600; }
   td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+  table.fields { width: auto; min-width: 32rem; }
   pre { background: #fff; border: 1px solid #e3e6ea; padding: .6rem; overflow: auto; white-space: pre-wrap; word-break: break-word; }
   .status { padding: 0 .4rem; border-radius: .3rem; font-size: .85em; }
   .status-pending { background: #e7eefc; } .status-running { background: #fff3c4; }
@@ -28,6 +30,7 @@ export const layout = `<!doctype html>
   .status-cancelled { background: #e6e6e6; }
   .cards { display: flex; gap: .8rem; flex-wrap: wrap; }
   .card { background: #fff; border: 1px solid #e3e6ea; padding: .6rem 1rem; min-width: 7rem; }
+  a.card { color: inherit; text-decoration: none; }
   .card b { display: block; font-size: 1.4rem; }
   .notice { background: #dcf5e3; border: 1px solid #9bd3ad; padding: .5rem .8rem; }
   .problem { background: #fbdcdc; border: 1px solid #e09a9a; padding: .5rem .8rem; }
@@ -38,6 +41,7 @@ export const layout = `<!doctype html>
   button.danger { border-color: #b33; color: #b33; }
   svg { background: #fff; border: 1px solid #e3e6ea; }
   .muted { color: #6b7682; }
+  .time { white-space: nowrap; }
 </style>
 </head>
 <body>

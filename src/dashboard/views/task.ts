@@ -5,7 +5,7 @@ export const task = `<h1>Task {{id}}: {{label}}</h1>
   {{#if canCancel}}<a class="button" href="{{confirmHref}}?do=cancel">Cancel</a>{{/if}}
   {{#if canDelete}}<a class="button danger" href="{{confirmHref}}?do=delete">Delete</a>{{/if}}
 </p>
-<table>
+<table class="fields">
   <tbody>
   {{#each fields}}<tr><th>{{name}}</th><td>{{value}}</td></tr>{{/each}}
   </tbody>

@@ -24,8 +24,8 @@ export const tasks = `<h1>Tasks</h1>
     <td><span class="status status-{{status}}">{{status}}</span></td>
     <td class="num">{{priority}}</td>
     <td class="num">{{attempts}}/{{maxAttempts}}</td>
-    <td>{{scheduledAt}}</td>
-    <td>{{finishedAt}}</td>
+    <td class="time">{{scheduledAt}}</td>
+    <td class="time">{{finishedAt}}</td>
     <td>{{error}}</td>
   </tr>
   {{else}}
