@@ -49,6 +49,7 @@ export function planRound(round, options) {
     if (s.scenario === 'depth' && round >= sizes.depthRounds) continue
     for (const name of order) {
       if (!SYSTEMS[name].scenarios.includes(s.scenario)) continue
+      if (s.setting && SYSTEMS[name].drainSettings && !SYSTEMS[name].drainSettings.includes(s.setting)) continue
       const run = async () => s.run(await makeSystem(name, sizes), sizes)
       steps.push({ round, scenario: s.scenario, setting: s.setting, system: name, run })
     }

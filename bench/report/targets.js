@@ -36,17 +36,27 @@ function enqueueTargets(a) {
   return out
 }
 
+// The batched mode where it ran at this setting, else the default mode.
+function batchedOrDefault(a, setting, sys) {
+  const batched = a.get('drain', setting, `${sys}-batched`)?.perSec
+  return batched == null
+    ? { value: a.get('drain', setting, sys)?.perSec, mode: 'default mode' }
+    : { value: batched, mode: 'batched completions' }
+}
+
 function drainTargets(a) {
   const out = []
   for (const setting of DRAIN) {
     for (const peer of ['graphile', 'pg-boss']) {
-      out.push(row(`drain ${setting} on PostgreSQL > ${peer}`, 'PostgreSQL', a.get('drain', setting, 'sa-postgres')?.perSec,
+      out.push(row(`drain ${setting} on PostgreSQL > ${peer} (default modes)`, 'PostgreSQL', a.get('drain', setting, 'sa-postgres')?.perSec,
         a.get('drain', setting, peer)?.perSec, rate, (r) => r > 1))
     }
-    out.push(row(`drain ${setting}, batched: ours > graphile-worker batched`, 'PostgreSQL (no batched mode yet: default mode shown)',
-      a.get('drain', setting, 'sa-postgres')?.perSec, a.get('drain', setting, 'graphile-batched')?.perSec, rate, (r) => r > 1))
+    const pgBatched = batchedOrDefault(a, setting, 'sa-postgres')
+    out.push(row(`drain ${setting}, batched: ours > graphile-worker batched`, `PostgreSQL (${pgBatched.mode})`,
+      pgBatched.value, a.get('drain', setting, 'graphile-batched')?.perSec, rate, (r) => r > 1))
     for (const [sys, db, name] of DIALECTS.filter(([s]) => s !== 'sa-postgres')) {
-      out.push(row(`drain ${setting} ≥ UPDATE floor`, name, a.get('drain', setting, sys)?.perSec,
+      const best = batchedOrDefault(a, setting, sys)
+      out.push(row(`drain ${setting} ≥ UPDATE floor`, `${name} (${best.mode})`, best.value,
         a.get('floors')?.[db]?.update.perSec, rate, (r) => r >= 1))
     }
   }

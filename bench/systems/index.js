@@ -34,6 +34,26 @@ export const SYSTEMS = {
   'pg-boss': { label: 'pg-boss · PostgreSQL', make: (s) => pgboss(s), scenarios: ALL },
   graphile: { label: 'graphile-worker · PostgreSQL', make: (s) => graphile(s), scenarios: ALL },
   bullmq: { label: 'BullMQ · Redis', make: () => bullmq(), scenarios: ALL },
+  // Batched completions (group commit) cannot group anything at concurrency
+  // 1, so the batched modes of ours run the drains with 10 slots only.
+  'sa-sqlite-batched': {
+    label: 'sequelize-async · SQLite (batched completions)',
+    make: (s) => sequelizeAsync({ ...s, dialect: 'sqlite', batched: true }),
+    scenarios: ['drain'],
+    drainSettings: ['1x10', '2x10'],
+  },
+  'sa-postgres-batched': {
+    label: 'sequelize-async · PostgreSQL (batched completions)',
+    make: (s) => sequelizeAsync({ ...s, dialect: 'postgres', batched: true }),
+    scenarios: ['drain'],
+    drainSettings: ['1x10', '2x10'],
+  },
+  'sa-mariadb-batched': {
+    label: 'sequelize-async · MariaDB (batched completions)',
+    make: (s) => sequelizeAsync({ ...s, dialect: 'mariadb', batched: true }),
+    scenarios: ['drain'],
+    drainSettings: ['1x10', '2x10'],
+  },
   'graphile-batched': {
     label: 'graphile-worker · PostgreSQL (batched)',
     make: (s) => graphile({ ...s, batched: true }),

@@ -39,8 +39,15 @@ async function openApp(dialect, { pool = 5, onRun = () => {} } = {}) {
   return { sequelize, Order, tasks }
 }
 
-export function sequelizeAsync({ dialect, pollIntervalMs }) {
-  const workerOptions = (concurrency) => ({ concurrency, pollInterval: pollIntervalMs, queues: ['default'] })
+// `batched`: the worker's `batchCompletions` option (successes that finish
+// together are recorded in one statement), the labelled batched mode.
+export function sequelizeAsync({ dialect, pollIntervalMs, batched = false }) {
+  const workerOptions = (concurrency) => ({
+    concurrency,
+    pollInterval: pollIntervalMs,
+    queues: ['default'],
+    ...(batched ? { batchCompletions: true } : {}),
+  })
 
   return {
     store: dialect,
