@@ -44,7 +44,7 @@ describe('the generated PM2 ecosystem file', () => {
     expect(started.status, started.stderr).toBe(0)
     await waitFor(
       () => list().filter((p) => p.pm2_env.status === 'online' && p.pid > 0).length === 2,
-      20_000,
+      60_000,
       'two online workers',
     )
     expect(
@@ -56,7 +56,7 @@ describe('the generated PM2 ecosystem file', () => {
     app.node(['enqueue.js', '3'])
     const statuses = () =>
       (JSON.parse(app.node(['report.js'])) as { status: string }[]).map((t) => t.status)
-    await waitFor(() => statuses().every((s) => s === 'succeeded'), 20_000, 'tasks done')
+    await waitFor(() => statuses().every((s) => s === 'succeeded'), 60_000, 'tasks done')
 
     const victim = list().find((p) => p.name === 'cjs-shop-async-1')
     process.kill(victim!.pid, 'SIGKILL')
@@ -65,7 +65,7 @@ describe('the generated PM2 ecosystem file', () => {
         const now = list().find((p) => p.name === 'cjs-shop-async-1')
         return !!now && now.pm2_env.status === 'online' && now.pid !== victim!.pid && now.pid > 0
       },
-      20_000,
+      60_000,
       'the killed worker to be restarted',
     )
     expect(list().find((p) => p.name === 'cjs-shop-async-1')?.pm2_env.restart_time).toBeGreaterThan(
@@ -73,6 +73,6 @@ describe('the generated PM2 ecosystem file', () => {
     )
 
     expect(pm2('delete', 'config/async.pm2.config.cjs').status).toBe(0)
-    await waitFor(() => processesIn(app.root).length <= 1, 20_000, 'workers gone') // pm2's daemon may remain
-  })
+    await waitFor(() => processesIn(app.root).length <= 1, 60_000, 'workers gone') // pm2's daemon may remain
+  }, 180_000)
 })

@@ -37,6 +37,9 @@ function enqueue(app: HostApp, count: number): void {
 const pidfiles = (app: HostApp) =>
   readdirSync(join(app.root, 'tmp/pids')).filter((f) => f.endsWith('.pid'))
 
+// Each test starts and stops real processes; give a loaded CI machine room.
+const SLOW = 120_000
+
 /** Declares the daemon tests for a `kind` host app on every configured dialect. */
 export function daemonSuite(kind: HostKind): void {
   let tarball: string
@@ -65,58 +68,70 @@ function suiteFor(kind: HostKind, dialect: Dialect, tarball: () => string): void
     app.remove()
   })
 
-  it('scaffolds, and sequelize-cli db:migrate applies the generated migration', () => {
-    const created = app.run('npx', ['create-async', '--yes'])
-    expect(created.status, created.stderr).toBe(0)
-    const migrated = app.run('npx', ['sequelize-cli', 'db:migrate'])
-    expect(migrated.status, migrated.stderr + migrated.stdout).toBe(0)
-    expect(migrated.stdout).toMatch(/create-async-tasks: migrated/)
-  })
+  it(
+    'scaffolds, and sequelize-cli db:migrate applies the generated migration',
+    () => {
+      const created = app.run('npx', ['create-async', '--yes'])
+      expect(created.status, created.stderr).toBe(0)
+      const migrated = app.run('npx', ['sequelize-cli', 'db:migrate'])
+      expect(migrated.status, migrated.stderr + migrated.stdout).toBe(0)
+      expect(migrated.stdout).toMatch(/create-async-tasks: migrated/)
+    },
+    SLOW,
+  )
 
-  it('runs tasks enqueued by the app in two daemons, and stop --uid=2 leaves uid 1 running', async () => {
-    enqueue(app, 4)
-    const statuses = () => taskStatuses(app.env.DATABASE_URL!)
-    expect(await statuses()).toEqual(['pending', 'pending', 'pending', 'pending'])
+  it(
+    'runs tasks enqueued by the app in two daemons, and stop --uid=2 leaves uid 1 running',
+    async () => {
+      enqueue(app, 4)
+      const statuses = () => taskStatuses(app.env.DATABASE_URL!)
+      expect(await statuses()).toEqual(['pending', 'pending', 'pending', 'pending'])
 
-    // Both at once: their start-ups overlap, as on a real deploy.
-    const starts = await Promise.all(
-      [1, 2].map((uid) =>
-        app.runAsync(process.execPath, ['script/async', 'start', `--uid=${uid}`]),
-      ),
-    )
-    starts.forEach((started, index) => {
-      expect(started.status, started.stderr).toBe(0)
-      expect(started.stdout).toMatch(new RegExp(`async\\.${index + 1} started \\(pid \\d+`))
-    })
-    expect(pidfiles(app).sort()).toEqual(['async.1.pid', 'async.2.pid'])
+      // Both at once: their start-ups overlap, as on a real deploy.
+      const starts = await Promise.all(
+        [1, 2].map((uid) =>
+          app.runAsync(process.execPath, ['script/async', 'start', `--uid=${uid}`]),
+        ),
+      )
+      starts.forEach((started, index) => {
+        expect(started.status, started.stderr).toBe(0)
+        expect(started.stdout).toMatch(new RegExp(`async\\.${index + 1} started \\(pid \\d+`))
+      })
+      expect(pidfiles(app).sort()).toEqual(['async.1.pid', 'async.2.pid'])
 
-    const done = async () => (await statuses()).every((status) => status === 'succeeded')
-    await waitFor(done, 30_000, 'tasks done')
-    expect(tasksOf(app)[0]?.result).toBe('mailed buyer0@example.com about order 1')
+      const done = async () => (await statuses()).every((status) => status === 'succeeded')
+      await waitFor(done, 60_000, 'tasks done')
+      expect(tasksOf(app)[0]?.result).toBe('mailed buyer0@example.com about order 1')
 
-    const stopped = app.run(process.execPath, ['script/async', 'stop', '--uid=2'])
-    expect(stopped.stdout).toMatch(/async\.2 stopped/)
-    const status = app.run(process.execPath, ['script/async', 'status'])
-    expect(status.stdout).toMatch(/async\.1: running/)
-    expect(status.stdout).not.toMatch(/async\.2/)
-    expect(pidfiles(app)).toEqual(['async.1.pid'])
-    expect(existsSync(join(app.root, 'log/async.2.log'))).toBe(true)
-  })
+      const stopped = app.run(process.execPath, ['script/async', 'stop', '--uid=2'])
+      expect(stopped.stdout).toMatch(/async\.2 stopped/)
+      const status = app.run(process.execPath, ['script/async', 'status'])
+      expect(status.stdout).toMatch(/async\.1: running/)
+      expect(status.stdout).not.toMatch(/async\.2/)
+      expect(pidfiles(app)).toEqual(['async.1.pid'])
+      expect(existsSync(join(app.root, 'log/async.2.log'))).toBe(true)
+    },
+    SLOW,
+  )
 
-  it('adds a worker under the next free uid on start without --uid, and stop ends them all', () => {
-    const added = app.run(process.execPath, ['script/async', 'start'])
-    expect(added.stdout).toMatch(/async\.2 started/)
-    const again = app.run(process.execPath, ['script/async', 'start', '--uid=1'])
-    expect(again.stdout).toMatch(/async\.1 is already running/)
+  it(
+    'adds a worker under the next free uid on start without --uid, and stop ends them all',
+    () => {
+      const added = app.run(process.execPath, ['script/async', 'start'])
+      expect(added.stdout).toMatch(/async\.2 started/)
+      const again = app.run(process.execPath, ['script/async', 'start', '--uid=1'])
+      expect(again.stdout).toMatch(/async\.1 is already running/)
 
-    const stopped = app.run(process.execPath, ['script/async', 'stop'])
-    expect(stopped.stdout).toMatch(/async\.1 stopped/)
-    expect(stopped.stdout).toMatch(/async\.2 stopped/)
-    expect(pidfiles(app)).toEqual([])
-    expect(processesIn(app.root)).toEqual([])
-    const status = app.run(process.execPath, ['script/async', 'status'])
-    expect(status.status).toBe(3)
-  })
+      const stopped = app.run(process.execPath, ['script/async', 'stop'])
+      expect(stopped.stdout).toMatch(/async\.1 stopped/)
+      expect(stopped.stdout).toMatch(/async\.2 stopped/)
+      expect(pidfiles(app)).toEqual([])
+      expect(processesIn(app.root)).toEqual([])
+      const status = app.run(process.execPath, ['script/async', 'status'])
+      expect(status.status).toBe(3)
+    },
+    SLOW,
+  )
 
   // Start-up failures do not depend on the database: once, on SQLite.
   it.runIf(dialect.name === 'sqlite')(
@@ -131,6 +146,7 @@ function suiteFor(kind: HostKind, dialect: Dialect, tarball: () => string): void
       expect(pidfiles(app)).toEqual([])
       expect(processesIn(app.root)).toEqual([])
     },
+    SLOW,
   )
 
   it.runIf(dialect.name === 'sqlite')(
@@ -152,6 +168,7 @@ function suiteFor(kind: HostKind, dialect: Dialect, tarball: () => string): void
       app.run(process.execPath, ['script/async', 'stop'])
       expect(pidfiles(app)).toEqual([])
     },
+    SLOW,
   )
 
   it.runIf(dialect.name === 'sqlite')(
@@ -166,12 +183,13 @@ function suiteFor(kind: HostKind, dialect: Dialect, tarball: () => string): void
       expect(app.run(process.execPath, ['script/async', 'start', '--uid=4'], slow).status).toBe(0)
       enqueue(app, 1)
       const running = async () => (await taskStatuses(app.env.DATABASE_URL!)).includes('running')
-      await waitFor(running, 15_000, 'the slow task to run')
+      await waitFor(running, 60_000, 'the slow task to run')
 
       const stopped = app.run(process.execPath, ['script/async', 'stop', '--uid=4'])
       expect(stopped.stdout).toMatch(/async\.4 killed after 1\.5s without stopping/)
       expect(pidfiles(app)).toEqual([])
       expect(processesIn(app.root)).toEqual([])
     },
+    SLOW,
   )
 }
