@@ -8,6 +8,10 @@ export const formatTime = (date: Date | string | null | undefined): string => {
     : `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`
 }
 
+/** `11-27 22:40:05`: list rows are narrow; the column header says UTC. */
+export const formatShortTime = (date: Date | null | undefined): string =>
+  formatTime(date).slice(5, 19)
+
 /** `4 s ago`, `3 min ago`: the age of a heartbeat. */
 export function formatAge(date: Date, now = Date.now()): string {
   const seconds = Math.max(0, Math.round((now - date.getTime()) / 1000))

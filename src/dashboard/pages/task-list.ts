@@ -5,7 +5,7 @@
  */
 import { Op, type WhereOptions } from 'sequelize'
 import type { AsyncTask, TaskStatus } from '../../task-model.js'
-import { formatTime, truncate } from '../format.js'
+import { formatShortTime, truncate } from '../format.js'
 import { html, type Handler } from '../page.js'
 import { STATUSES } from '../stats.js'
 
@@ -73,8 +73,8 @@ export const listTasks: Handler = async (page) => {
       priority: task.priority,
       attempts: task.attempts,
       maxAttempts: task.maxAttempts,
-      scheduledAt: formatTime(task.scheduledAt),
-      finishedAt: formatTime(task.finishedAt),
+      scheduledAt: formatShortTime(task.scheduledAt),
+      finishedAt: formatShortTime(task.finishedAt),
       error: truncate(task.error),
     })),
     newestHref: paged ? listHref(base, filters) : undefined,

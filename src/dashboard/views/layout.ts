@@ -42,6 +42,7 @@ export const layout = `<!doctype html>
   svg { background: #fff; border: 1px solid #e3e6ea; }
   .muted { color: #6b7682; }
   .time { white-space: nowrap; }
+  th.error { min-width: 14rem; }
 </style>
 </head>
 <body>

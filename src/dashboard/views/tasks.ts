@@ -14,7 +14,7 @@ export const tasks = `<h1>Tasks</h1>
   <a class="button" href="{{base}}/tasks">Clear</a>
 </form>
 <table>
-  <thead><tr><th class="num">Id</th><th>Task</th><th>Queue</th><th>Status</th><th class="num">Priority</th><th class="num">Attempts</th><th>Scheduled</th><th>Finished</th><th>Error</th></tr></thead>
+  <thead><tr><th class="num">Id</th><th>Task</th><th>Queue</th><th>Status</th><th class="num">Priority</th><th class="num">Attempts</th><th>Scheduled (UTC)</th><th>Finished (UTC)</th><th class="error">Error</th></tr></thead>
   <tbody>
   {{#each rows}}
   <tr>
