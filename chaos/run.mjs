@@ -52,6 +52,9 @@ cpSync(values.dist ?? join(root, 'dist'), snapshot, { recursive: true })
 writeFileSync(join(snapshot, 'package.json'), '{ "type": "module" }\n')
 process.env.CHAOS_DIST = join(snapshot, 'index.js')
 process.on('exit', () => rmSync(snapshot, { recursive: true, force: true }))
+// Ctrl-C or a CI timeout: exit through the handler above; the workers see
+// their IPC channel close and stop on their own (worker.mjs).
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130))
 const { prepare, unleash } = await import('./driver.mjs')
 
 const log = (line) => console.log(line)
