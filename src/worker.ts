@@ -11,6 +11,7 @@ import { claim } from './claim/index.js'
 import { execute } from './executor.js'
 import { heartbeat, release } from './lease.js'
 import { Upkeep } from './upkeep.js'
+import { isTransient } from './transient.js'
 import { Completer } from './batch-finish.js'
 import { announce, depart, forgetStale } from './presence.js'
 import { listen, type Listener } from './notify.js'
@@ -162,8 +163,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
           this.running.size >= this.options.concurrency ? Infinity : this.options.pollInterval,
         )
       } catch (err) {
-        this.fault(`worker ${this.id} (retrying in ${this.options.pollInterval} ms)`, err)
-        await this.idle(this.options.pollInterval)
+        // A deadlock victim claimed nothing: go again almost at once.
+        const wait = isTransient(err) ? 5 + Math.random() * 20 : this.options.pollInterval
+        this.fault(`worker ${this.id} (retrying in ${Math.round(wait)} ms)`, err)
+        await this.idle(wait)
       }
     }
   }
@@ -212,7 +215,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   /** A result that could not be saved (database down) is retried, never dropped. */
   private async saveOutcome(save: () => Promise<Recorded>): Promise<Recorded> {
-    for (let delay = 100; ; delay = Math.min(delay * 2, 5000)) {
+    for (let delay = 10; ; delay = Math.min(delay * 2, 5000)) {
       try {
         return await save()
       } catch (err) {

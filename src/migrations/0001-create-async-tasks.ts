@@ -6,7 +6,11 @@
  * claim reads only the `ready = 1` range of its index and promotion reads only
  * the `ready = 0` range, so a million finished or far-future rows do not sit
  * in front of the next due task (a plain `status = 'pending'` index would put
- * high-priority future tasks ahead of due ones).
+ * high-priority future tasks ahead of due ones). On PostgreSQL and SQLite
+ * these indexes are partial, so a task that leaves a state leaves the index:
+ * a finished row is written into 3 indexes instead of 7 (on PostgreSQL an
+ * outcome UPDATE wrote about 8.7 KB of WAL with full indexes; see
+ * docs/benchmarks.md).
  */
 import type { QueryInterface } from 'sequelize'
 import type { SequelizeStatic } from './step.js'
@@ -49,24 +53,27 @@ export async function up(qi: QueryInterface, S: SequelizeStatic): Promise<void> 
   // Serves the claim of one queue exactly: equality on (ready, queue), then
   // the ORDER BY. MySQL/MariaDB need the DESC column in the index, or the
   // claim sorts, locks every candidate and a second worker sees nothing.
-  await addIndexOnce(qi, TABLE, 'async_tasks_claim_queue', [
-    'ready',
-    'queue',
-    { name: 'priority', order: 'DESC' },
-    'scheduled_at',
-    'id',
-  ])
+  await addIndexOnce(
+    qi,
+    TABLE,
+    'async_tasks_claim_queue',
+    ['ready', 'queue', { name: 'priority', order: 'DESC' }, 'scheduled_at', 'id'],
+    { ready: 1 },
+  )
   // The same for workers that take every queue (`*`).
-  await addIndexOnce(qi, TABLE, 'async_tasks_claim_any', [
-    'ready',
-    { name: 'priority', order: 'DESC' },
-    'scheduled_at',
-    'id',
-  ])
+  await addIndexOnce(
+    qi,
+    TABLE,
+    'async_tasks_claim_any',
+    ['ready', { name: 'priority', order: 'DESC' }, 'scheduled_at', 'id'],
+    { ready: 1 },
+  )
   // Promotion of scheduled tasks that became due: the `ready = 0` range by time.
-  await addIndexOnce(qi, TABLE, 'async_tasks_due', ['ready', 'scheduled_at'])
+  await addIndexOnce(qi, TABLE, 'async_tasks_due', ['ready', 'scheduled_at'], { ready: 0 })
   // Rescue of expired leases: the (small) running set by lease end.
-  await addIndexOnce(qi, TABLE, 'async_tasks_lease', ['status', 'locked_until'])
+  await addIndexOnce(qi, TABLE, 'async_tasks_lease', ['status', 'locked_until'], {
+    status: 'running',
+  })
   // Listing and pruning by outcome.
   await addIndexOnce(qi, TABLE, 'async_tasks_status', ['status', 'finished_at'])
   await addIndexOnce(qi, TABLE, 'async_tasks_object', ['object_type', 'object_id'])

@@ -29,11 +29,16 @@ export async function addIndexOnce(
   table: string,
   name: string,
   fields: IndexField[],
+  where?: Record<string, unknown>,
 ): Promise<void> {
   const existing = (await qi.showIndex(table)) as Array<{ name: string }>
   if (existing.some((index) => index.name === name)) return
+  // Partial indexes where the database has them (PostgreSQL, SQLite): a row
+  // leaving the state is then not re-inserted into the index at all.
+  const partial =
+    where && qi.sequelize.getDialect() !== 'mysql' && qi.sequelize.getDialect() !== 'mariadb'
   try {
-    await qi.addIndex(table, { name, fields })
+    await qi.addIndex(table, { name, fields, ...(partial ? { where } : {}) })
   } catch (err) {
     // Two processes migrating at once: the other one won, which is fine.
     const again = (await qi.showIndex(table)) as Array<{ name: string }>
