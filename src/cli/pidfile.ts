@@ -51,7 +51,8 @@ export function isAlive(pid: number): boolean {
 function isOurWorker(pid: number): boolean {
   try {
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
-    return cmdline.includes('sequelize-async') || cmdline.includes('daemonize2')
+    // The daemon's title (see daemons.ts), or daemonize2's wrapper before it is set.
+    return cmdline.startsWith('sequelize-async.') || cmdline.includes('daemonize2/lib/wrapper.js')
   } catch {
     return true // no /proc: cannot tell, assume it is ours
   }
