@@ -70,6 +70,8 @@ describe('dashboard mounting and the standalone server', () => {
       expect((await client.get('/ops/nothing')).status).toBe(404)
       expect((await client.post('/ops/tasks', {})).status).toBe(403)
       expect((await client.submit('/ops/', '/ops/tasks')).status).toBe(405)
+      const huge = await client.post('/ops/queues/x/pause', { _csrf: 'x'.repeat(20_000) })
+      expect(huge.status).toBe(413)
     } finally {
       await server.close()
     }
@@ -93,6 +95,16 @@ describe('dashboard mounting and the standalone server', () => {
       expect(login.status).toBe(303)
       expect(login.headers.getSetCookie().join()).toMatch(/HttpOnly; SameSite=Strict/)
       expect((await client.get('/')).status).toBe(200)
+      for (const next of [
+        '//evil.example/',
+        '/\t/evil.example/',
+        '/\\evil.example/',
+        'https://evil.example/',
+      ]) {
+        const other = new Client(origin)
+        const res = await other.submit('/login', '/login', { token: started.token, next })
+        expect(res.headers.get('location'), next).toBe('/')
+      }
       const bearer = await fetch(`${origin}/tasks`, {
         headers: { Authorization: `Bearer ${started.token}` },
       })

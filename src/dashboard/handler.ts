@@ -8,7 +8,13 @@ import type { AsyncTasks } from '../install.js'
 import type { DashboardOptions } from './options.js'
 import { NOTICES, problemPage, type Page } from './page.js'
 import { loginPage, safeNext, submitLogin } from './pages/login.js'
-import { parseRequest, readForm, type DashboardRequest, type Incoming } from './request.js'
+import {
+  FormTooLarge,
+  parseRequest,
+  readForm,
+  type DashboardRequest,
+  type Incoming,
+} from './request.js'
 import { redirect, send, type Cookie, type Reply } from './response.js'
 import { route } from './routes.js'
 import { AUTH_COOKIE, newSessionId, SID_COOKIE, Sessions, validSessionId } from './session.js'
@@ -32,7 +38,15 @@ export function createHandler(tasks: AsyncTasks, options: DashboardOptions = {})
     if (options.secureCookies !== undefined) incoming.secure = options.secureCookies
     serve(tasks, sessions, pageSize, req, incoming)
       .then((reply) => send(res, reply))
-      .catch((err: unknown) => (next ? next(err) : send(res, { status: 500, body: 'Error' })))
+      .catch((err: unknown) => {
+        if (err instanceof FormTooLarge) send(res, { status: 413, body: err.message })
+        else if (next) next(err)
+        else {
+          // A plain node:http server has no error middleware to hand this to.
+          console.error('sequelize-async dashboard:', err)
+          send(res, { status: 500, body: 'The dashboard failed; see the server log.' })
+        }
+      })
   }
 }
 

@@ -20,6 +20,11 @@ export interface Incoming {
   secure: boolean
 }
 
+/** A POST body larger than any dashboard form. */
+export class FormTooLarge extends Error {
+  override name = 'FormTooLarge'
+}
+
 /** Forms are a few fields; anything bigger is not ours. */
 const MAX_BODY = 16 * 1024
 
@@ -83,7 +88,7 @@ export async function readForm(req: DashboardRequest): Promise<URLSearchParams> 
   let size = 0
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length
-    if (size > MAX_BODY) throw new Error('form too large')
+    if (size > MAX_BODY) throw new FormTooLarge(`A dashboard form is at most ${MAX_BODY} bytes.`)
     chunks.push(chunk)
   }
   return new URLSearchParams(Buffer.concat(chunks).toString('utf8'))

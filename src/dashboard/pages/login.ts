@@ -9,7 +9,9 @@ import { AUTH_COOKIE, type Sessions } from '../session.js'
 /** Where to go after login: only a path inside the dashboard, never another site. */
 export function safeNext(base: string, next: string | null | undefined): string {
   const home = `${base}/`
-  if (!next || !next.startsWith(`${base}/`) || next.startsWith('//') || next.includes('\\')) {
+  // Browsers drop tabs and newlines from URLs and read `\` as `/`, so
+  // `/\tevil.example` would become `//evil.example`: refuse all of them.
+  if (!next || !next.startsWith(`${base}/`) || next.startsWith('//') || /[\s\\]/.test(next)) {
     return home
   }
   return next
