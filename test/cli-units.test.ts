@@ -48,12 +48,11 @@ describe('pidfiles', () => {
 
   it('sees a live worker as running and does not take its uid', async () => {
     // A process titled like our daemons, so the pid check recognises it.
-    const child = spawn(process.execPath, [
-      '-e',
-      "process.title='sequelize-async.5'; setInterval(() => {}, 1000)",
-    ])
+    const title =
+      "process.title = 'sequelize-async.5'; console.log('titled'); setInterval(() => {}, 1000)"
+    const child = spawn(process.execPath, ['-e', title])
     try {
-      await new Promise((resolve) => setTimeout(resolve, 300))
+      await new Promise((resolve) => child.stdout.once('data', resolve))
       writeFileSync(pidfilePath(dir, 5), `${child.pid}\n`)
       expect(readPidState(dir, 5)).toEqual({ kind: 'running', pid: child.pid })
       expect(claimPidfile(dir, 5)).toBe(false)
