@@ -48,6 +48,11 @@ async function placeOrder(base) {
 
 async function main() {
   linkPackage()
+  // A re-run of create-async writes only what this version of the package
+  // adds (a later schema step's migration), so the demo keeps up with it.
+  const bin = path.join(here, '..', '..', 'bin', 'create-async.js')
+  const created = execFileSync(process.execPath, [bin, '--yes'], { cwd: here, encoding: 'utf8' })
+  for (const line of created.split('\n')) if (line.startsWith('create')) console.log(line)
   const cli = path.join(
     path.dirname(require.resolve('sequelize-cli/package.json')),
     'lib',
