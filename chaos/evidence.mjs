@@ -17,19 +17,33 @@ function jsonLines(file) {
   return rows
 }
 
+// `2026-11-27 22:53:01 ERROR worker chaos-1-123 (retrying in 200 ms): connect ECONNREFUSED …`
+// -> `worker: connect ECONNREFUSED …`, so the report can count kinds of errors.
+function errorKind(line) {
+  return line
+    .replace(/^\S+ \S+ (ERROR )?/, '')
+    .replace(/chaos-\d+-\d+ /, '')
+    .replace(/ \(retrying in \d+ ms\)/, '')
+    .replace(/\d+(, \d+)*/g, 'N')
+    .slice(0, 100)
+}
+
 /** Per worker name: task ids it logged as LOST and as RELEASEd, and its count of ERROR lines. */
 function readLogs(procs) {
   const logs = new Map()
   for (const p of procs) {
     const text = readFileSync(p.file, 'utf8')
-    const entry = { lost: [], released: [], errors: 0, rescues: 0, lines: text.split('\n') }
+    const entry = { lost: [], released: [], errors: 0, errorKinds: [], rescues: 0 }
+    entry.lines = text.split('\n')
     for (const line of entry.lines) {
       let m
       if ((m = / LOST (\d+): /.exec(line))) entry.lost.push(Number(m[1]))
-      else if ((m = / RELEASE \d+ unfinished task\(s\) handed back: ([\d, ]+)/.exec(line)))
+      else if ((m = / RELEASE .*handed back: ([\d, ]+)/.exec(line)))
         entry.released.push(...m[1].split(', ').map(Number))
-      else if (/ ERROR |LISTEN connection lost/.test(line)) entry.errors++
-      else if (/ RESCUE /.test(line)) entry.rescues++
+      else if (/ ERROR |LISTEN connection lost/.test(line)) {
+        entry.errors++
+        entry.errorKinds.push(errorKind(line))
+      } else if (/ RESCUE /.test(line)) entry.rescues++
     }
     logs.set(`chaos-${p.slot}-${p.pid}`, { ...entry, proc: p })
   }

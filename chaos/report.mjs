@@ -12,6 +12,11 @@ export function printReport({ dialect, settings, outcome, evidence, results, sec
     `   ${outcome.stalled ? 'STALLED (no progress for 90 s) after' : 'drained in'} ${(drainedMs / 1000).toFixed(1)} s; ${evidence.executions.length} executions for ${evidence.tasks.length} tasks; median worker boot ${median(procs.filter((p) => p.readyAt).map((p) => p.readyAt - p.spawnedAt))} ms`,
     `   worker logs: ${sum((l) => l.errors)} ERROR lines, ${sum((l) => l.rescues)} RESCUE, ${sum((l) => l.lost.length)} LOST, ${sum((l) => l.released.length)} released`,
   ]
+  const kinds = new Map()
+  for (const kind of logs.flatMap((l) => l.errorKinds)) kinds.set(kind, (kinds.get(kind) ?? 0) + 1)
+  for (const [kind, count] of [...kinds].sort((a, b) => b[1] - a[1]).slice(0, 6)) {
+    lines.push(`     ${String(count).padStart(5)} × ${kind}`)
+  }
   for (const r of results) {
     const label = r.label.padEnd(66, ' ')
     lines.push(
@@ -26,14 +31,10 @@ export function printReport({ dialect, settings, outcome, evidence, results, sec
 
 function printCrashLogs(evidence) {
   for (const [name, log] of evidence.logs) {
-    const bad = log.lines.filter(
-      (l) => /Error|ERROR|Unhandled|FATAL/.test(l) && !/ (FAILURE|RETRY) /.test(l),
-    )
-    if (log.proc.code !== 0 && log.proc.signal !== 'SIGKILL' && log.proc.code !== null) {
-      console.log(
-        `   worker ${name} exited ${log.proc.code}; last lines:\n     ${log.lines.slice(-8).join('\n     ')}`,
-      )
-    } else if (bad.length > 0 && bad.length < 4) console.log(`   ${name}: ${bad.join('\n     ')}`)
+    if (log.proc.code !== 0 && log.proc.code !== null) {
+      const tail = log.lines.slice(-8).join('\n     ')
+      console.log(`   worker ${name} exited ${log.proc.code}; last lines:\n     ${tail}`)
+    }
   }
 }
 
