@@ -249,7 +249,7 @@ describe.skipIf(!hasChromium)('dashboard in headless chromium', () => {
     await shoot('schedules')
 
     const order = await app.Order.create({ total: 5 })
-    const slow = await order.async('slow', { args: [1500] })
+    const slow = await order.async('slow', { args: [800] })
     const worker = app.tasks.createWorker({ uid: 1, pollInterval: 50, leaseMs: 300 })
     await worker.start()
     try {
