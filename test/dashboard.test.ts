@@ -200,6 +200,10 @@ describe.each(dialects)('dashboard on %s', (dialect) => {
     expect(again.status).toBe(409)
     expect(again.html).toContain('only pending tasks can be cancelled')
     expect((await client.get(confirmPath)).status).toBe(409)
+    expect((await client.get(`/async/tasks/${pending.id}/confirm?do=explode`)).status).toBe(404)
+    expect((await client.get(`/async/tasks/${pending.id}?notice=constructor`)).html).not.toContain(
+      'class="notice"',
+    )
     const deleted = await client.submit(
       `/async/tasks/${pending.id}/confirm?do=delete`,
       `/async/tasks/${pending.id}/delete`,

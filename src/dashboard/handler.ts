@@ -6,7 +6,7 @@
 import type { ServerResponse } from 'node:http'
 import type { AsyncTasks } from '../install.js'
 import type { DashboardOptions } from './options.js'
-import { NOTICES, problemPage, type Page } from './page.js'
+import { noticeOf, problemPage, type Page } from './page.js'
 import { loginPage, safeNext, submitLogin } from './pages/login.js'
 import {
   FormTooLarge,
@@ -80,7 +80,7 @@ async function serve(
       showLogout: sessions.requiresLogin && loggedIn && incoming.bearer === undefined,
       showNav: loggedIn,
       path: incoming.path,
-      notice: NOTICES[incoming.query.get('notice') ?? ''],
+      notice: noticeOf(incoming.query.get('notice')),
     },
   }
   const reply = await decide(page, sessions, sid, loggedIn)

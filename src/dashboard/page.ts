@@ -30,10 +30,14 @@ export const notFound = (page: Page, what = 'This page'): Reply =>
   problemPage(page, 404, 'Not found', `${what} does not exist (any more).`)
 
 /** Fixed notices shown after an action; the query names one, never carries text. */
-export const NOTICES: Record<string, string> = {
+const NOTICES: Record<string, string> = {
   retried: 'The task will run again as soon as a worker is free.',
   cancelled: 'The task was cancelled.',
   deleted: 'The task was deleted.',
   paused: 'The queue is paused; workers finish what they run and take no more from it.',
   resumed: 'The queue was resumed.',
 }
+
+/** The notice a query names; own keys only (`?notice=constructor` is nothing). */
+export const noticeOf = (name: string | null): string | undefined =>
+  name !== null && Object.hasOwn(NOTICES, name) ? NOTICES[name] : undefined

@@ -1,7 +1,7 @@
 /** One task in full, and the confirmation page of its actions. */
 import type { AsyncTask } from '../../task-model.js'
 import { formatTime, prettyJson } from '../format.js'
-import { html, notFound, type Handler } from '../page.js'
+import { html, notFound, problemPage, type Handler } from '../page.js'
 import { findTask } from './find-task.js'
 import { ACTIONS, allowedActions, isTaskAction } from './task-actions.js'
 
@@ -52,17 +52,10 @@ export const confirmAction: Handler = async (page, [id]) => {
   if (!task) return notFound(page, `Task ${id}`)
   const verb = page.req.query.get('do') ?? ''
   const base = `${page.frame.base}/tasks/${task.id}`
-  if (!isTaskAction(verb) || !allowedActions(task).includes(verb)) {
-    return html(
-      page,
-      'problem',
-      'Not possible',
-      {
-        heading: 'Not possible',
-        message: `Task ${task.id} is ${task.status}; it cannot be ${ACTIONS[isTaskAction(verb) ? verb : 'retry'].past} now.`,
-      },
-      409,
-    )
+  if (!isTaskAction(verb)) return notFound(page, `The action ${JSON.stringify(verb)}`)
+  if (!allowedActions(task).includes(verb)) {
+    const message = `Task ${task.id} is ${task.status}; it cannot be ${ACTIONS[verb].past} now.`
+    return problemPage(page, 409, 'Not possible', message)
   }
   const action = ACTIONS[verb]
   return html(page, 'confirm', `${action.title} task ${task.id}`, {
