@@ -53,7 +53,8 @@ function bucketTimes(at: Date): { starts: Date[]; marks: Record<string, Date> } 
   // Edges on whole minutes: MySQL drops the milliseconds of a bound date, so
   // an edge of 12:00:05.300 would be 12:00:05 there and lose a task finished
   // in between. Whole minutes also make tidy chart labels.
-  const now = new Date(Math.ceil(at.getTime() / 60_000) * 60_000)
+  // The last edge is the next whole minute, strictly after `at`.
+  const now = new Date((Math.floor(at.getTime() / 60_000) + 1) * 60_000)
   const starts = Array.from(
     { length: BUCKETS },
     (_, i) => new Date(now.getTime() - (BUCKETS - i) * BUCKET_MS),
