@@ -41,7 +41,7 @@ describe('create-async in an ESM TypeScript app with a .sequelizerc', () => {
     expect(config).toContain("const MODELS = path.join(__dirname, '..', 'src/models/index.ts')")
     expect(config).toContain("(await import('tsx/esm/api')).register()")
     expect(config).toContain("await import('sequelize-async')")
-    expect(result.stdout).toContain('export const tasks = installAsync(sequelize')
+    expect(result.stdout).toContain('src/models/index.ts already calls installAsync')
     expect(read(app, 'config/async.pm2.config.cjs')).toContain('esm-shop-async-')
     const help = app.run(process.execPath, ['script/async', '--help'])
     expect(help.status).toBe(0)
@@ -82,6 +82,7 @@ describe('create-async in an app with dotenv and pnpm', () => {
       expect(result.stdout).toContain(
         'Create the tasks table:   pnpm exec sequelize-cli db:migrate',
       )
+      expect(result.stdout).toContain('db.tasks = installAsync(sequelize, { classes:')
       const config = readFileSync(join(dir, 'config/async.cjs'), 'utf8')
       expect(config).toContain(
         "require('dotenv').config({ path: path.join(__dirname, '..', '.env') })",
