@@ -12,6 +12,7 @@ import { availableDialects, createDb, waitForServer } from './db.mjs'
 import { gather } from './evidence.mjs'
 import { check } from './checks.mjs'
 import { printReport } from './report.mjs'
+import { selfTest } from './selftest.mjs'
 
 const { values } = parseArgs({
   options: {
@@ -85,6 +86,12 @@ log(
   `chaos${values.short ? ' --short' : ''}: ${dialects.join(', ')} on ${cpus().length} cores, ` +
     `${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
 )
+const missed = selfTest()
+if (missed.length > 0) {
+  log(`✘ the checks let these made-up defects through: ${missed.join('; ')}`)
+  process.exit(1)
+}
+log('checks self-test: each made-up defect (lost, finished twice, re-run without a cause …) fails')
 const summary = []
 for (const dialect of dialects) {
   try {
