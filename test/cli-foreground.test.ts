@@ -24,8 +24,10 @@ describe('script/async in the foreground', () => {
 
   beforeAll(() => {
     app = createHostApp('cjs-js', packPackage())
-    expect(app.run('npx', ['create-async', '--yes']).status).toBe(0)
-    expect(app.run('npx', ['sequelize-cli', 'db:migrate']).status).toBe(0)
+    expect(app.run(process.execPath, ['node_modules/.bin/create-async', '--yes']).status).toBe(0)
+    expect(
+      app.run(process.execPath, ['node_modules/.bin/sequelize-cli', 'db:migrate']).status,
+    ).toBe(0)
   })
 
   afterAll(() => {

@@ -19,14 +19,19 @@ interface Pm2Process {
 describe('the generated PM2 ecosystem file', () => {
   let app: HostApp
   let pm2Home: string
-  const pm2 = (...args: string[]) => app.run('npx', ['pm2', ...args], { PM2_HOME: pm2Home })
+  const pm2 = (...args: string[]) =>
+    app.run(process.execPath, ['node_modules/.bin/pm2', ...args], { PM2_HOME: pm2Home })
   const list = (): Pm2Process[] => JSON.parse(pm2('jlist').stdout || '[]') as Pm2Process[]
 
   beforeAll(() => {
     pm2Home = mkdtempSync(join(tmpdir(), 'async-pm2-home-'))
     app = createHostApp('cjs-js', packPackage())
-    expect(app.run('npx', ['create-async', '--yes', '--workers=2']).status).toBe(0)
-    expect(app.run('npx', ['sequelize-cli', 'db:migrate']).status).toBe(0)
+    expect(
+      app.run(process.execPath, ['node_modules/.bin/create-async', '--yes', '--workers=2']).status,
+    ).toBe(0)
+    expect(
+      app.run(process.execPath, ['node_modules/.bin/sequelize-cli', 'db:migrate']).status,
+    ).toBe(0)
   })
 
   afterAll(() => {

@@ -71,9 +71,9 @@ function suiteFor(kind: HostKind, dialect: Dialect, tarball: () => string): void
   it(
     'scaffolds, and sequelize-cli db:migrate applies the generated migration',
     () => {
-      const created = app.run('npx', ['create-async', '--yes'])
+      const created = app.run(process.execPath, ['node_modules/.bin/create-async', '--yes'])
       expect(created.status, created.stderr).toBe(0)
-      const migrated = app.run('npx', ['sequelize-cli', 'db:migrate'])
+      const migrated = app.run(process.execPath, ['node_modules/.bin/sequelize-cli', 'db:migrate'])
       expect(migrated.status, migrated.stderr + migrated.stdout).toBe(0)
       expect(migrated.stdout).toMatch(/create-async-tasks: migrated/)
     },
