@@ -71,7 +71,12 @@ export function readOptions(argv = process.argv.slice(2)) {
   if (values.rounds) sizes.rounds = Number(values.rounds)
   if (values.depth) sizes.depthFinished = sizes.depthFuture = Number(values.depth)
   if (values['depth-rounds']) sizes.depthRounds = Number(values['depth-rounds'])
-  const only = values.only ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : []
+  const only = values.only
+    ? values.only
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : []
   return { quick: values.quick, only, writeDocs: !values['no-docs'], dist: values.dist, sizes }
 }
 

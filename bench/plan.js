@@ -18,7 +18,11 @@ const SCENARIOS = [
   { scenario: 'enqueue', run: enqueue },
   { scenario: 'latency', run: latency },
   { scenario: 'latency-inproc', run: latencyInProcess },
-  ...[[1, 1], [1, 10], [2, 10]].map(([p, c]) => drainStep(p, c)),
+  ...[
+    [1, 1],
+    [1, 10],
+    [2, 10],
+  ].map(([p, c]) => drainStep(p, c)),
   { scenario: 'depth', run: depth },
 ]
 
@@ -29,7 +33,9 @@ function selected(only) {
   const scenarios = only.filter((o) => SCENARIO_NAMES.includes(o))
   const unknown = only.filter((o) => !(o in SYSTEMS) && !SCENARIO_NAMES.includes(o))
   if (unknown.length) {
-    throw new Error(`--only: unknown ${unknown.join(', ')}; systems: ${Object.keys(SYSTEMS).join(', ')}; scenarios: ${SCENARIO_NAMES.join(', ')}`)
+    throw new Error(
+      `--only: unknown ${unknown.join(', ')}; systems: ${Object.keys(SYSTEMS).join(', ')}; scenarios: ${SCENARIO_NAMES.join(', ')}`,
+    )
   }
   return {
     systems: systems.length ? systems : Object.keys(SYSTEMS),
@@ -41,7 +47,8 @@ export function planRound(round, options) {
   const { systems, scenarios } = selected(options.only)
   const sizes = options.sizes
   const steps = []
-  if (scenarios.includes('floors')) steps.push({ round, scenario: 'floors', run: () => floors(sizes) })
+  if (scenarios.includes('floors'))
+    steps.push({ round, scenario: 'floors', run: () => floors(sizes) })
   const shift = round % systems.length
   const order = [...systems.slice(shift), ...systems.slice(0, shift)]
   for (const s of SCENARIOS) {
@@ -49,7 +56,12 @@ export function planRound(round, options) {
     if (s.scenario === 'depth' && round >= sizes.depthRounds) continue
     for (const name of order) {
       if (!SYSTEMS[name].scenarios.includes(s.scenario)) continue
-      if (s.setting && SYSTEMS[name].drainSettings && !SYSTEMS[name].drainSettings.includes(s.setting)) continue
+      if (
+        s.setting &&
+        SYSTEMS[name].drainSettings &&
+        !SYSTEMS[name].drainSettings.includes(s.setting)
+      )
+        continue
       const run = async () => s.run(await makeSystem(name, sizes), sizes)
       steps.push({ round, scenario: s.scenario, setting: s.setting, system: name, run })
     }

@@ -13,11 +13,16 @@ const RESULTS = new URL('./results/latest.json', import.meta.url)
 function headline(scenario, m) {
   if (!m) return ''
   const f = (x, d = 1) => (x == null ? '–' : x.toFixed(d))
-  if (scenario === 'floors') return Object.entries(m).map(([db, r]) => `${db} ins ${f(r.insert.perSec, 0)}/s upd ${f(r.update.perSec, 0)}/s`).join(', ')
+  if (scenario === 'floors')
+    return Object.entries(m)
+      .map(([db, r]) => `${db} ins ${f(r.insert.perSec, 0)}/s upd ${f(r.update.perSec, 0)}/s`)
+      .join(', ')
   if (scenario === 'enqueue') return `p50 ${f(m.p50, 2)} ms, ${f(m.perSec, 0)}/s`
   if (scenario.startsWith('latency')) return `p50 ${f(m.p50)} ms p95 ${f(m.p95)} ms lost ${m.lost}`
-  if (scenario === 'drain') return `${f(m.perSec, 0)} tasks/s${m.capped ? ' (capped)' : ''}, RSS ${f(m.maxRss / 2 ** 20, 0)} MB`
-  if (scenario === 'depth') return `populate ${f(m.populateSeconds)} s, drain ${f(m.drain.perSec, 0)}/s, enqueue p50 ${f(m.enqueue.p50, 2)} ms`
+  if (scenario === 'drain')
+    return `${f(m.perSec, 0)} tasks/s${m.capped ? ' (capped)' : ''}, RSS ${f(m.maxRss / 2 ** 20, 0)} MB`
+  if (scenario === 'depth')
+    return `populate ${f(m.populateSeconds)} s, drain ${f(m.drain.perSec, 0)}/s, enqueue p50 ${f(m.enqueue.p50, 2)} ms`
   return ''
 }
 
@@ -26,7 +31,10 @@ async function main() {
   snapshotPackage(options.dist)
   const started = now()
   const loadAtStart = (await import('node:os')).loadavg()[0]
-  if (loadAtStart > 1) console.warn(`load average is ${loadAtStart.toFixed(1)}: other work on this machine will distort the figures`)
+  if (loadAtStart > 1)
+    console.warn(
+      `load average is ${loadAtStart.toFixed(1)}: other work on this machine will distort the figures`,
+    )
   const records = []
   for (let round = 0; round < options.sizes.rounds; round++) {
     for (const step of planRound(round, options)) {
@@ -40,7 +48,9 @@ async function main() {
       record.seconds = (now() - t) / 1000
       records.push(record)
       const what = [step.scenario, step.setting, step.system].filter(Boolean).join(' ')
-      const outcome = record.error ? `ERROR ${record.error}` : headline(step.scenario, record.metrics)
+      const outcome = record.error
+        ? `ERROR ${record.error}`
+        : headline(step.scenario, record.metrics)
       console.log(`[round ${round + 1}] ${what} (${record.seconds.toFixed(1)} s): ${outcome}`)
     }
   }
@@ -49,7 +59,9 @@ async function main() {
   const run = { date: new Date().toISOString(), totalSeconds, options, machine, records }
   await fs.mkdir(new URL('./results/', import.meta.url), { recursive: true })
   await fs.writeFile(RESULTS, JSON.stringify(run, null, 1))
-  console.log(`done in ${(totalSeconds / 60).toFixed(1)} min; raw results in bench/results/latest.json`)
+  console.log(
+    `done in ${(totalSeconds / 60).toFixed(1)} min; raw results in bench/results/latest.json`,
+  )
   if (options.writeDocs) console.log(`wrote ${await writeReport(run)}`)
 }
 

@@ -13,7 +13,9 @@ export const SNAPSHOT_ENTRY = new URL('./.snapshot/dist/index.js', import.meta.u
 // `source`: another build's dist/ (e.g. of a clean checkout), from --dist.
 export function snapshotPackage(source = DEFAULT_SOURCE) {
   if (!fs.existsSync(`${source}/index.js`)) {
-    console.warn('dist/index.js is missing: run "npm run build" at the repository root to benchmark sequelize-async')
+    console.warn(
+      'dist/index.js is missing: run "npm run build" at the repository root to benchmark sequelize-async',
+    )
     return
   }
   fs.rmSync(TARGET, { recursive: true, force: true })

@@ -9,8 +9,12 @@ const READY_TIMEOUT_MS = 60000
 
 function waitFor(child, type, timeoutMs) {
   return new Promise((resolve, reject) => {
-    if (child.exitCode !== null) return reject(new Error(`worker exited with code ${child.exitCode} before "${type}"`))
-    const timer = setTimeout(() => reject(new Error(`worker did not send "${type}" in ${timeoutMs} ms`)), timeoutMs)
+    if (child.exitCode !== null)
+      return reject(new Error(`worker exited with code ${child.exitCode} before "${type}"`))
+    const timer = setTimeout(
+      () => reject(new Error(`worker did not send "${type}" in ${timeoutMs} ms`)),
+      timeoutMs,
+    )
     const onMessage = (message) => {
       if (message.type !== type) return
       clearTimeout(timer)

@@ -27,7 +27,8 @@ function pooled(value) {
   return out
 }
 
-export const keyOf = (scenario, setting, system) => [scenario, setting ?? '', system ?? ''].join('|')
+export const keyOf = (scenario, setting, system) =>
+  [scenario, setting ?? '', system ?? ''].join('|')
 
 export function aggregate(records) {
   const groups = new Map()
@@ -40,7 +41,8 @@ export function aggregate(records) {
     groups.set(key, g)
   }
   const out = new Map()
-  for (const [key, g] of groups) out.set(key, { ...pooled(merge(g.metrics)), rounds: g.metrics.length, errors: g.errors })
+  for (const [key, g] of groups)
+    out.set(key, { ...pooled(merge(g.metrics)), rounds: g.metrics.length, errors: g.errors })
   return {
     get: (scenario, setting, system) => {
       const m = out.get(keyOf(scenario, setting, system))

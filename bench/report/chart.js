@@ -15,16 +15,19 @@ const COLORS = {
   bullmq: '#e7298a',
 }
 const W = 960
-const H = 460
-const M = { left: 70, right: 20, top: 40, bottom: 110 }
+const H = 520
+const M = { left: 70, right: 20, top: 40, bottom: 170 }
 
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
-const fmt = (v) => (v >= 1000 ? `${(v / 1000).toFixed(1)}k` : v >= 10 ? Math.round(v) : v.toFixed(1))
+const fmt = (v) =>
+  v >= 1000 ? `${(v / 1000).toFixed(1)}k` : v >= 10 ? Math.round(v) : v.toFixed(1)
 
 // groups: [{ label, values: { system: number|null } }]; labels: { system: label }
 export function barChart({ title, groups, labels }) {
   const systems = Object.keys(labels).filter((s) => groups.some((g) => g.values[s] != null))
-  const all = groups.flatMap((g) => systems.map((s) => g.values[s])).filter((v) => v != null && v > 0)
+  const all = groups
+    .flatMap((g) => systems.map((s) => g.values[s]))
+    .filter((v) => v != null && v > 0)
   const top = Math.max(1, Math.ceil(Math.log10(Math.max(10, ...all))))
   const plotW = W - M.left - M.right
   const plotH = H - M.top - M.bottom
@@ -39,7 +42,9 @@ export function barChart({ title, groups, labels }) {
     parts.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${yy}" y2="${yy}" stroke="#ddd"/>`)
     parts.push(`<text x="${M.left - 8}" y="${yy + 4}" text-anchor="end">${fmt(10 ** p)}</text>`)
   }
-  parts.push(`<text transform="translate(18 ${M.top + plotH / 2}) rotate(-90)" text-anchor="middle">per second (log scale)</text>`)
+  parts.push(
+    `<text transform="translate(18 ${M.top + plotH / 2}) rotate(-90)" text-anchor="middle">per second (log scale)</text>`,
+  )
   const groupW = plotW / groups.length
   const barW = (groupW * 0.84) / systems.length
   groups.forEach((g, gi) => {
@@ -49,17 +54,27 @@ export function barChart({ title, groups, labels }) {
       if (v == null) return
       const x = x0 + si * barW
       const yy = y(v)
-      parts.push(`<rect x="${x.toFixed(1)}" y="${yy.toFixed(1)}" width="${(barW - 2).toFixed(1)}" height="${(M.top + plotH - yy).toFixed(1)}" fill="${COLORS[s] ?? '#999'}"><title>${esc(labels[s])}: ${fmt(v)}/s</title></rect>`)
-      parts.push(`<text transform="translate(${(x + barW / 2 + 3).toFixed(1)} ${(yy - 4).toFixed(1)}) rotate(-90)" font-size="10">${fmt(v)}</text>`)
+      parts.push(
+        `<rect x="${x.toFixed(1)}" y="${yy.toFixed(1)}" width="${(barW - 2).toFixed(1)}" height="${(M.top + plotH - yy).toFixed(1)}" fill="${COLORS[s] ?? '#999'}"><title>${esc(labels[s])}: ${fmt(v)}/s</title></rect>`,
+      )
+      parts.push(
+        `<text transform="translate(${(x + barW / 2 + 3).toFixed(1)} ${(yy - 4).toFixed(1)}) rotate(-90)" font-size="10">${fmt(v)}</text>`,
+      )
     })
-    parts.push(`<text x="${(M.left + gi * groupW + groupW / 2).toFixed(1)}" y="${M.top + plotH + 18}" text-anchor="middle">${esc(g.label)}</text>`)
+    parts.push(
+      `<text x="${(M.left + gi * groupW + groupW / 2).toFixed(1)}" y="${M.top + plotH + 18}" text-anchor="middle">${esc(g.label)}</text>`,
+    )
   })
-  parts.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${M.top + plotH}" y2="${M.top + plotH}" stroke="#333"/>`)
+  parts.push(
+    `<line x1="${M.left}" x2="${W - M.right}" y1="${M.top + plotH}" y2="${M.top + plotH}" stroke="#333"/>`,
+  )
   systems.forEach((s, i) => {
-    const col = i % 4
-    const rowY = M.top + plotH + 45 + Math.floor(i / 4) * 20
-    const x = M.left + col * 220
-    parts.push(`<rect x="${x}" y="${rowY - 10}" width="12" height="12" fill="${COLORS[s] ?? '#999'}"/>`)
+    const col = i % 2
+    const rowY = M.top + plotH + 45 + Math.floor(i / 2) * 20
+    const x = M.left + col * 420
+    parts.push(
+      `<rect x="${x}" y="${rowY - 10}" width="12" height="12" fill="${COLORS[s] ?? '#999'}"/>`,
+    )
     parts.push(`<text x="${x + 18}" y="${rowY}">${esc(labels[s])}</text>`)
   })
   parts.push('</svg>')

@@ -12,7 +12,8 @@ import { PG, MYSQL, REDIS } from '../databases.js'
 function versionOf(name) {
   for (const dir of ['../node_modules/', '../../node_modules/']) {
     try {
-      return JSON.parse(readFileSync(new URL(`${dir}${name}/package.json`, import.meta.url))).version
+      return JSON.parse(readFileSync(new URL(`${dir}${name}/package.json`, import.meta.url)))
+        .version
     } catch {
       // not installed at this level
     }

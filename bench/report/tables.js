@@ -10,44 +10,92 @@ const mb = (x) => (x == null ? '–' : `${Math.round(x / 2 ** 20)}`)
 // `left`: how many leading columns hold text (aligned left); the rest are numbers.
 function table(head, rows, left = 1) {
   const align = head.map((h, i) => (i < left ? '---' : '---:'))
-  return [`| ${head.join(' | ')} |`, `| ${align.join(' | ')} |`, ...rows.map((c) => `| ${c.join(' | ')} |`)].join('\n')
+  return [
+    `| ${head.join(' | ')} |`,
+    `| ${align.join(' | ')} |`,
+    ...rows.map((c) => `| ${c.join(' | ')} |`),
+  ].join('\n')
 }
 
-const present = (a, scenario, setting) => Object.keys(SYSTEMS).filter((s) => a.get(scenario, setting, s) || a.errors(scenario, setting, s).length)
+const present = (a, scenario, setting) =>
+  Object.keys(SYSTEMS).filter(
+    (s) => a.get(scenario, setting, s) || a.errors(scenario, setting, s).length,
+  )
 const label = (s) => SYSTEMS[s].label
-const failed = (a, scenario, setting, s) => (a.errors(scenario, setting, s).length ? ` (${a.errors(scenario, setting, s).length} round(s) failed)` : '')
+const failed = (a, scenario, setting, s) =>
+  a.errors(scenario, setting, s).length
+    ? ` (${a.errors(scenario, setting, s).length} round(s) failed)`
+    : ''
 
 export function floorsTable(a) {
   const fl = a.get('floors')
   if (!fl) return '_not run_'
-  const names = { postgres: 'PostgreSQL', mariadb: 'MariaDB', sqlite: 'SQLite (WAL)', redis: 'Redis (SET, no commit)' }
-  return table(['database', 'INSERT commits/s', 'INSERT p50 ms', 'UPDATE commits/s', 'UPDATE p50 ms'],
-    Object.entries(names).filter(([k]) => fl[k]).map(([k, n]) => [n, r(fl[k].insert.perSec), f(fl[k].insert.p50), r(fl[k].update.perSec), f(fl[k].update.p50)]))
+  const names = {
+    postgres: 'PostgreSQL',
+    mariadb: 'MariaDB',
+    sqlite: 'SQLite (WAL)',
+    redis: 'Redis (SET, no commit)',
+  }
+  return table(
+    ['database', 'INSERT commits/s', 'INSERT p50 ms', 'UPDATE commits/s', 'UPDATE p50 ms'],
+    Object.entries(names)
+      .filter(([k]) => fl[k])
+      .map(([k, n]) => [
+        n,
+        r(fl[k].insert.perSec),
+        f(fl[k].insert.p50),
+        r(fl[k].update.perSec),
+        f(fl[k].update.p50),
+      ]),
+  )
 }
 
 export function enqueueTable(a) {
-  return table(['system', 'p50 ms', 'p95 ms', 'p99 ms', 'enqueues/s'],
+  return table(
+    ['system', 'p50 ms', 'p95 ms', 'p99 ms', 'enqueues/s'],
     present(a, 'enqueue').map((s) => {
       const m = a.get('enqueue', null, s)
-      return [label(s) + failed(a, 'enqueue', null, s), f(m?.p50), f(m?.p95), f(m?.p99), r(m?.perSec)]
-    }))
+      return [
+        label(s) + failed(a, 'enqueue', null, s),
+        f(m?.p50),
+        f(m?.p95),
+        f(m?.p99),
+        r(m?.perSec),
+      ]
+    }),
+  )
 }
 
 export function drainTable(a) {
   const systems = Object.keys(SYSTEMS).filter((s) => DRAIN.some((d) => a.get('drain', d, s)))
-  return table(['system', ...DRAIN.map((d) => `${d.replace('x', ' × ')} tasks/s`), 'peak RSS MB'],
-    systems.map((s) => [label(s), ...DRAIN.map((d) => {
-      const m = a.get('drain', d, s)
-      return m ? `${r(m.perSec)}${m.capped ? ' ⏱' : ''}` : '–'
-    }), mb(peakRss(a, s))]))
+  return table(
+    ['system', ...DRAIN.map((d) => `${d.replace('x', ' × ')} tasks/s`), 'peak RSS MB'],
+    systems.map((s) => [
+      label(s),
+      ...DRAIN.map((d) => {
+        const m = a.get('drain', d, s)
+        return m ? `${r(m.perSec)}${m.capped ? ' ⏱' : ''}` : '–'
+      }),
+      mb(peakRss(a, s)),
+    ]),
+  )
 }
 
 export function latencyTable(a) {
   const rows = []
-  for (const [scenario, where] of [['latency', 'worker process'], ['latency-inproc', 'same process']]) {
+  for (const [scenario, where] of [
+    ['latency', 'worker process'],
+    ['latency-inproc', 'same process'],
+  ]) {
     for (const s of present(a, scenario)) {
       const m = a.get(scenario, null, s)
-      rows.push([`${label(s)}, ${where}${failed(a, scenario, null, s)}`, f(m?.p50, 1), f(m?.p95, 1), f(m?.p99, 1), m ? String(Math.round(m.lost)) : '–'])
+      rows.push([
+        `${label(s)}, ${where}${failed(a, scenario, null, s)}`,
+        f(m?.p50, 1),
+        f(m?.p95, 1),
+        f(m?.p99, 1),
+        m ? String(Math.round(m.lost)) : '–',
+      ])
     }
   }
   return table(['system', 'p50 ms', 'p95 ms', 'p99 ms', 'not started in time'], rows)
@@ -55,18 +103,35 @@ export function latencyTable(a) {
 
 // `same`: medians over only the rounds that ran depth, for the "vs empty" columns.
 export function depthTable(a, same = a) {
-  return table(['system', 'populate s', 'drain 1 × 10 tasks/s', 'vs empty', 'enqueue p50 ms', 'vs empty'],
+  return table(
+    ['system', 'populate s', 'drain 1 × 10 tasks/s', 'vs empty', 'enqueue p50 ms', 'vs empty'],
     present(a, 'depth').map((s) => {
       const d = a.get('depth', null, s)
       const e = same.get('drain', '1x10', s)?.perSec
       const q = same.get('enqueue', null, s)?.p50
-      return [label(s) + failed(a, 'depth', null, s), f(d?.populateSeconds, 1),
-        d ? `${r(d.drain.perSec)}${d.drain.capped ? ' ⏱' : ''}` : '–', d && e ? `${f(d.drain.perSec / e)}×` : '–',
-        f(d?.enqueue?.p50), d && q ? `${f(d.enqueue.p50 / q)}×` : '–']
-    }))
+      return [
+        label(s) + failed(a, 'depth', null, s),
+        f(d?.populateSeconds, 1),
+        d ? `${r(d.drain.perSec)}${d.drain.capped ? ' ⏱' : ''}` : '–',
+        d && e ? `${f(d.drain.perSec / e)}×` : '–',
+        f(d?.enqueue?.p50),
+        d && q ? `${f(d.enqueue.p50 / q)}×` : '–',
+      ]
+    }),
+  )
 }
 
 export function targetsTable(rows) {
   const status = (t) => (t.met == null ? 'not run' : t.met ? '**met**' : '**missed**')
-  return table(['target', 'subject', 'measured', 'reference', 'ratio', 'status'], rows.map((t) => [t.target, t.subject, t.measured, t.reference, t.ratio == null ? '–' : `${t.ratio.toFixed(2)}×`, status(t)]))
+  return table(
+    ['target', 'subject', 'measured', 'reference', 'ratio', 'status'],
+    rows.map((t) => [
+      t.target,
+      t.subject,
+      t.measured,
+      t.reference,
+      t.ratio == null ? '–' : `${t.ratio.toFixed(2)}×`,
+      status(t),
+    ]),
+  )
 }

@@ -6,7 +6,14 @@ import { SYSTEMS } from '../systems/index.js'
 import { aggregate } from './aggregate.js'
 import { evaluateTargets } from './targets.js'
 import { barChart } from './chart.js'
-import { floorsTable, enqueueTable, drainTable, latencyTable, depthTable, targetsTable } from './tables.js'
+import {
+  floorsTable,
+  enqueueTable,
+  drainTable,
+  latencyTable,
+  depthTable,
+  targetsTable,
+} from './tables.js'
 
 const DOC = new URL('../../docs/benchmarks.md', import.meta.url)
 // The chart lives beside the results, in bench/ (docs/ holds only this page).
@@ -27,8 +34,14 @@ function chartGroups(a) {
   return {
     labels,
     groups: [
-      ...['1x1', '1x10', '2x10'].map((d) => ({ label: `drain ${d.replace('x', ' × ')}`, values: by((s) => a.get('drain', d, s)?.perSec) })),
-      { label: 'drain 1 × 10, deep table', values: by((s) => a.get('depth', null, s)?.drain?.perSec) },
+      ...['1x1', '1x10', '2x10'].map((d) => ({
+        label: `drain ${d.replace('x', ' × ')}`,
+        values: by((s) => a.get('drain', d, s)?.perSec),
+      })),
+      {
+        label: 'drain 1 × 10, deep table',
+        values: by((s) => a.get('depth', null, s)?.drain?.perSec),
+      },
       { label: 'enqueues/s', values: by((s) => a.get('enqueue', null, s)?.perSec) },
     ],
   }
@@ -52,7 +65,9 @@ function settings(run) {
 
 function machine(run) {
   const m = run.machine
-  const pk = Object.entries(m.packages).map(([k, v]) => `${k} ${v}`).join(', ')
+  const pk = Object.entries(m.packages)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')
   return [
     `- ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB RAM, ${m.os}`,
     `- Node ${m.node}; PostgreSQL ${m.servers.postgres}; MariaDB ${m.servers.mariadb}; SQLite ${m.servers.sqlite}; Redis ${m.servers.redis}`,
@@ -67,7 +82,13 @@ export async function writeReport(run) {
   const targets = evaluateTargets(a, run.options.sizes, same)
   const met = targets.filter((t) => t.met === true).length
   const missed = targets.filter((t) => t.met === false).length
-  await fs.writeFile(SVG, barChart({ title: 'Throughput per system and scenario (medians, higher is better)', ...chartGroups(a) }))
+  await fs.writeFile(
+    SVG,
+    barChart({
+      title: 'Throughput per system and scenario (medians, higher is better)',
+      ...chartGroups(a),
+    }),
+  )
   const doc = `# Benchmarks
 
 sequelize-async against pg-boss, graphile-worker and BullMQ on the same

@@ -37,7 +37,8 @@ export async function measureDrain(system, client, sizes, { processes, concurren
     if (finished) {
       const confirmed = await waitForStore(client, now() + CONFIRM_TIMEOUT_MS)
       end = now()
-      if (!confirmed) throw new Error(`${system.name}: handlers ran but the store still shows due tasks`)
+      if (!confirmed)
+        throw new Error(`${system.name}: handlers ran but the store still shows due tasks`)
       completed = total
     }
     const seconds = (end - t0) / 1000

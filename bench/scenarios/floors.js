@@ -47,7 +47,9 @@ async function postgres(count) {
 async function mariadb(count) {
   await recreateMysql(DB)
   const conn = await mysql.createConnection({ ...MYSQL, database: DB })
-  await conn.query('CREATE TABLE floor (id bigint AUTO_INCREMENT PRIMARY KEY, v int NOT NULL, note text) ENGINE=InnoDB')
+  await conn.query(
+    'CREATE TABLE floor (id bigint AUTO_INCREMENT PRIMARY KEY, v int NOT NULL, note text) ENGINE=InnoDB',
+  )
   const result = await insertAndUpdate(count, {
     insert: () => conn.execute('INSERT INTO floor (v, note) VALUES (?, ?)', [1, 'x']),
     update: () => conn.execute('UPDATE floor SET v = v + 1 WHERE id = ?', [1]),
@@ -59,9 +61,12 @@ async function mariadb(count) {
 async function sqlite(count, pragmas) {
   const file = await recreateSqlite(DB)
   const db = new sqlite3.Database(file)
-  const run = (sql, params = []) => new Promise((ok, fail) => db.run(sql, params, (e) => (e ? fail(e) : ok())))
+  const run = (sql, params = []) =>
+    new Promise((ok, fail) => db.run(sql, params, (e) => (e ? fail(e) : ok())))
   for (const pragma of pragmas) await run(pragma)
-  await run('CREATE TABLE floor (id integer PRIMARY KEY AUTOINCREMENT, v integer NOT NULL, note text)')
+  await run(
+    'CREATE TABLE floor (id integer PRIMARY KEY AUTOINCREMENT, v integer NOT NULL, note text)',
+  )
   const result = await insertAndUpdate(count, {
     insert: () => run('INSERT INTO floor (v, note) VALUES (?, ?)', [1, 'x']),
     update: () => run('UPDATE floor SET v = v + 1 WHERE id = ?', [1]),

@@ -50,7 +50,10 @@ export function bullmq() {
           const redis = new Redis(connection)
           const now = Date.now()
           const score = (now + 365 * 86400e3) * 0x1000
-          for (const [kind, total] of [['c', finished], ['f', future]]) {
+          for (const [kind, total] of [
+            ['c', finished],
+            ['f', future],
+          ]) {
             for (let i = 1; i <= total; i += 10000) {
               const count = Math.min(10000, total - i + 1)
               await redis.eval(POPULATE, 1, `bull:${QUEUE}:`, kind, i, count, score, now)

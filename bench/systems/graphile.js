@@ -32,7 +32,9 @@ export function graphile({ pollIntervalMs, batched = false, localQueueSize = 100
         async enqueueMany(n) {
           for (let i = 0; i < n; i += 5000) {
             const size = Math.min(5000, n - i)
-            await utils.addJobs(Array.from({ length: size }, () => ({ identifier: 'noop', payload: {} })))
+            await utils.addJobs(
+              Array.from({ length: size }, () => ({ identifier: 'noop', payload: {} })),
+            )
           }
         },
         async remaining() {

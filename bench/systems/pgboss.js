@@ -70,9 +70,13 @@ export function pgboss({ pollIntervalMs, batchSize = 1 }) {
       const boss = await open({ max: concurrency + 2 })
       const work = async () => {
         for (let i = 0; i < concurrency; i++) {
-          await boss.work(QUEUE, { pollingIntervalSeconds: pollIntervalMs / 1000, batchSize }, async (jobs) => {
-            for (const job of jobs) onRun(job.data.tag)
-          })
+          await boss.work(
+            QUEUE,
+            { pollingIntervalSeconds: pollIntervalMs / 1000, batchSize },
+            async (jobs) => {
+              for (const job of jobs) onRun(job.data.tag)
+            },
+          )
         }
       }
       return {

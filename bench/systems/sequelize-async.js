@@ -4,7 +4,14 @@
 // snapshotted by run.js (see snapshot.js); Sequelize and the drivers resolve
 // from the root's node_modules, so the package and this file share them.
 import { Sequelize, DataTypes } from 'sequelize'
-import { pgUrl, mysqlUrl, sqliteFile, recreatePostgres, recreateMysql, recreateSqlite } from '../databases.js'
+import {
+  pgUrl,
+  mysqlUrl,
+  sqliteFile,
+  recreatePostgres,
+  recreateMysql,
+  recreateSqlite,
+} from '../databases.js'
 import { copyTaskRows } from './task-rows.js'
 import { SNAPSHOT_ENTRY } from '../snapshot.js'
 
@@ -15,7 +22,9 @@ async function loadPackage() {
   try {
     return await import(SNAPSHOT_ENTRY)
   } catch (err) {
-    throw new Error(`cannot load the sequelize-async build (${err.message}); run "npm run build" at the repository root`)
+    throw new Error(
+      `cannot load the sequelize-async build (${err.message}); run "npm run build" at the repository root`,
+    )
   }
 }
 
@@ -64,13 +73,17 @@ export function sequelizeAsync({ dialect, pollIntervalMs, batched = false }) {
 
     // With `worker`, a worker runs in this same process as the enqueuer.
     async connect({ worker } = {}) {
-      const app = await openApp(dialect, { pool: 5 + (worker?.concurrency ?? 0), onRun: worker?.onRun })
+      const app = await openApp(dialect, {
+        pool: 5 + (worker?.concurrency ?? 0),
+        onRun: worker?.onRun,
+      })
       const order = await app.Order.findByPk(1)
       const { AsyncTask } = app.tasks
       const inProcess = worker ? app.tasks.createWorker(workerOptions(worker.concurrency)) : null
       return {
         worker: inProcess,
-        enqueue: (tag) => (tag === undefined ? order.async('noop') : order.async('noop', { args: [tag] })),
+        enqueue: (tag) =>
+          tag === undefined ? order.async('noop') : order.async('noop', { args: [tag] }),
         async enqueueMany(n) {
           const template = await order.async('noop')
           await copyTaskRows(app.sequelize, template.id, n - 1, {})
@@ -80,13 +93,30 @@ export function sequelizeAsync({ dialect, pollIntervalMs, batched = false }) {
         async populate({ finished, future }) {
           const template = await order.async('noop')
           const at = new Date()
-          await copyTaskRows(app.sequelize, template.id, finished, {
-            status: "'succeeded'", success: 'TRUE', ready: 'NULL', attempts: '1',
-            started_at: ':at', finished_at: ':at',
-          }, { at })
-          await copyTaskRows(app.sequelize, template.id, future, {
-            ready: '0', scheduled_at: ':future',
-          }, { future: new Date(Date.now() + FAR_FUTURE_MS) })
+          await copyTaskRows(
+            app.sequelize,
+            template.id,
+            finished,
+            {
+              status: "'succeeded'",
+              success: 'TRUE',
+              ready: 'NULL',
+              attempts: '1',
+              started_at: ':at',
+              finished_at: ':at',
+            },
+            { at },
+          )
+          await copyTaskRows(
+            app.sequelize,
+            template.id,
+            future,
+            {
+              ready: '0',
+              scheduled_at: ':future',
+            },
+            { future: new Date(Date.now() + FAR_FUTURE_MS) },
+          )
           await template.destroy()
           await analyze(app.sequelize, dialect)
         },

@@ -11,7 +11,8 @@ const CHUNK = 250_000
 function rowSource(dialect, count) {
   // Each dialect's cheapest way to produce `count` rows.
   if (dialect === 'postgres') return { with: '', from: `generate_series(1, ${count}) AS s` }
-  if (dialect === 'mysql' || dialect === 'mariadb') return { with: '', from: `seq_1_to_${count} AS s` }
+  if (dialect === 'mysql' || dialect === 'mariadb')
+    return { with: '', from: `seq_1_to_${count} AS s` }
   return {
     with: `WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM s WHERE x < ${count}) `,
     from: 's',
