@@ -99,6 +99,8 @@ npm run build                      # at the repository root: the package under t
 cd bench && npm ci && npm run bench  # about 15 minutes; rewrites this file
 \`\`\`
 
+or \`npm run bench\` at the repository root, which runs the same three steps.
+
 \`npm run bench -- --quick\` is a one-minute trial with small sizes;
 \`--only=sa-postgres,graphile\` or \`--only=drain,floors\` runs a subset (system and
 scenario names from \`bench/systems/index.js\` and \`bench/plan.js\`). The peers
