@@ -2,7 +2,7 @@
 // CommonJS, because the daemon side must load daemonize2 from CommonJS.
 import { parseCommandLine, USAGE, UsageError, type ParsedArgs } from './args.js'
 import { EXIT, start, status, stop } from './daemons.js'
-import { describe, runWorker, workOff } from './foreground.js'
+import { closeDatabase, describe, runWorker, workOff } from './foreground.js'
 import {
   ConfigError,
   daemonSettings,
@@ -11,6 +11,10 @@ import {
   type DaemonSettings,
 } from './host-config.js'
 import { knownUids } from './pidfile.js'
+import type { AsyncTasks } from '../install.js'
+import { INSPECT_USAGE, isInspectCommand, parseInspect, type InspectArgs } from './inspect/args.js'
+import { runInspect } from './inspect/index.js'
+import { serveDashboard } from './inspect/serve.js'
 import { workerName } from './worker-name.js'
 
 /** What `script/async` passes in. */
@@ -29,15 +33,17 @@ export interface CliOptions {
  */
 export async function run(options: CliOptions): Promise<number> {
   try {
+    const word = options.argv.find((arg) => !arg.startsWith('-'))
+    if (isInspectCommand(word)) return await inspect(options, parseInspect(options.argv))
     const args = parseCommandLine(options.argv)
     if (args.command === 'help') {
-      console.log(USAGE)
+      console.log(`${USAGE}${INSPECT_USAGE}`)
       return EXIT.ok
     }
     return await dispatch(args, options)
   } catch (error) {
     if (error instanceof UsageError) {
-      console.error(`${error.message}\n\n${USAGE}`)
+      console.error(`${error.message}\n\n${USAGE}${INSPECT_USAGE}`)
       return 64 // EX_USAGE
     }
     console.error(error instanceof ConfigError ? error.message : describe(error))
@@ -66,6 +72,22 @@ async function dispatch(args: ParsedArgs, options: CliOptions): Promise<number> 
       await runWorker({ config, flags: args.flags, name: workerName(), repeated: 'exit' })
       return EXIT.ok
   }
+}
+
+/** list, show, retry, cancel, stats, prune, pause, resume, dashboard: on the app's own tasks. */
+async function inspect(options: CliOptions, args: InspectArgs): Promise<number> {
+  const config = readHostConfig(options.configPath)
+  const tasks = (await config.load()) as unknown as AsyncTasks
+  if (args.command === 'dashboard') {
+    await serveDashboard(tasks, args)
+    return EXIT.ok // the server keeps the process alive until SIGTERM/SIGINT
+  }
+  try {
+    await runInspect(tasks, args)
+  } finally {
+    await closeDatabase(tasks)
+  }
+  return EXIT.ok
 }
 
 /** Restarts `--uid=N`, or every daemon with a pidfile (starting one if none has). */

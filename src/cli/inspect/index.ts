@@ -1,0 +1,80 @@
+/**
+ * The inspection commands of script/async, on the app's own `tasks`.
+ */
+import type { AsyncTasks } from '../../install.js'
+import type { AsyncTask } from '../../task-model.js'
+import { UsageError } from '../args.js'
+import { taskId, type InspectArgs } from './args.js'
+import { collectStats, statsText } from './stats.js'
+import { taskDetail, taskJson, taskTable } from './tables.js'
+
+const out = (text: string): void => void process.stdout.write(`${text}\n`)
+
+async function find(tasks: AsyncTasks, args: InspectArgs): Promise<AsyncTask> {
+  const task = await tasks.AsyncTask.findByPk(taskId(args))
+  if (!task) throw new UsageError(`There is no task ${args.subject}.`)
+  return task
+}
+
+async function list(tasks: AsyncTasks, args: InspectArgs): Promise<void> {
+  const where: Record<string, string> = {}
+  if (args.status) where.status = args.status
+  if (args.queue) where.queue = args.queue
+  if (args.target) where.objectType = args.target
+  const rows = await tasks.AsyncTask.findAll({ where, order: [['id', 'DESC']], limit: args.limit })
+  out(args.json ? JSON.stringify(rows.map(taskJson), null, 2) : taskTable(rows))
+}
+
+/** `retry --failed`: every failed task, in batches, with progress on stderr. */
+async function retryFailed(tasks: AsyncTasks): Promise<void> {
+  const total = await tasks.AsyncTask.count({ where: { status: 'failed' } })
+  let done = 0
+  for (;;) {
+    const batch = await tasks.AsyncTask.findAll({
+      where: { status: 'failed' },
+      order: [['id', 'ASC']],
+      limit: 200,
+    })
+    if (batch.length === 0) break
+    for (const task of batch) {
+      await task.retry().catch(() => undefined) // claimed or changed meanwhile
+      done++
+    }
+    if (process.stderr.isTTY) process.stderr.write(`\rretrying failed tasks: ${done}/${total}`)
+  }
+  if (process.stderr.isTTY) process.stderr.write('\n')
+  out(`${done} failed task(s) queued to run again`)
+}
+
+export async function runInspect(tasks: AsyncTasks, args: InspectArgs): Promise<void> {
+  switch (args.command) {
+    case 'list':
+      return list(tasks, args)
+    case 'show': {
+      const task = await find(tasks, args)
+      return out(args.json ? JSON.stringify(taskJson(task), null, 2) : taskDetail(task))
+    }
+    case 'retry':
+      if (args.failed) return retryFailed(tasks)
+      await (await find(tasks, args)).retry()
+      return out(`task ${args.subject} queued to run again`)
+    case 'cancel':
+      await (await find(tasks, args)).cancel()
+      return out(`task ${args.subject} cancelled`)
+    case 'stats': {
+      const stats = await collectStats(tasks)
+      return out(args.json ? JSON.stringify(stats, null, 2) : statsText(stats))
+    }
+    case 'prune':
+      return out(`${await tasks.prune()} finished task(s) past retention deleted`)
+    case 'pause':
+    case 'resume':
+      if (!args.subject) throw new UsageError(`${args.command} takes a queue name`)
+      await (args.command === 'pause'
+        ? tasks.pauseQueue(args.subject)
+        : tasks.resumeQueue(args.subject))
+      return out(`queue ${args.subject} ${args.command === 'pause' ? 'paused' : 'resumed'}`)
+    case 'dashboard':
+      throw new UsageError('dashboard is served by serveDashboard()')
+  }
+}

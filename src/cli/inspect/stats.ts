@@ -1,0 +1,80 @@
+/**
+ * `script/async stats`: counts per status and per queue, and for the last
+ * hour the throughput and the latency from due to start (p50/p95). Counts
+ * come from grouped queries; latencies from at most 10,000 recent rows.
+ */
+import { Op, fn, col } from 'sequelize'
+import Table from 'cli-table3'
+import type { AsyncTasks } from '../../install.js'
+
+export interface Stats {
+  byStatus: Record<string, number>
+  byQueue: Record<string, Record<string, number>>
+  lastHour: {
+    succeeded: number
+    failed: number
+    perMinute: number
+    latencyP50Ms: number | null
+    latencyP95Ms: number | null
+  }
+}
+
+function percentile(sorted: number[], p: number): number | null {
+  if (sorted.length === 0) return null
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? null
+}
+
+export async function collectStats(tasks: AsyncTasks): Promise<Stats> {
+  const { AsyncTask } = tasks
+  const grouped = (await AsyncTask.findAll({
+    attributes: ['queue', 'status', [fn('COUNT', col('id')), 'n']],
+    group: ['queue', 'status'],
+    raw: true,
+  })) as unknown as Array<{ queue: string; status: string; n: number | string }>
+  const byStatus: Record<string, number> = {}
+  const byQueue: Record<string, Record<string, number>> = {}
+  for (const row of grouped) {
+    const n = Number(row.n)
+    byStatus[row.status] = (byStatus[row.status] ?? 0) + n
+    byQueue[row.queue] = { ...byQueue[row.queue], [row.status]: n }
+  }
+  const since = new Date(Date.now() - 3_600_000)
+  const recent = await AsyncTask.findAll({
+    attributes: ['status', 'scheduledAt', 'startedAt'],
+    where: { finishedAt: { [Op.gte]: since }, status: ['succeeded', 'failed'] },
+    order: [['finishedAt', 'DESC']],
+    limit: 10_000,
+  })
+  const waits = recent
+    .filter((t) => t.startedAt)
+    .map((t) => Math.max(0, t.startedAt!.getTime() - t.scheduledAt.getTime()))
+    .sort((a, b) => a - b)
+  const succeeded = recent.filter((t) => t.status === 'succeeded').length
+  return {
+    byStatus,
+    byQueue,
+    lastHour: {
+      succeeded,
+      failed: recent.length - succeeded,
+      perMinute: Math.round((recent.length / 60) * 10) / 10,
+      latencyP50Ms: percentile(waits, 0.5),
+      latencyP95Ms: percentile(waits, 0.95),
+    },
+  }
+}
+
+const STATUSES = ['pending', 'running', 'succeeded', 'failed', 'cancelled']
+
+export function statsText(stats: Stats): string {
+  const table = new Table({ head: ['queue', ...STATUSES], style: { head: [], border: [] } })
+  for (const [queue, counts] of Object.entries(stats.byQueue).sort()) {
+    table.push([queue, ...STATUSES.map((s) => counts[s] ?? 0)])
+  }
+  table.push(['(all)', ...STATUSES.map((s) => stats.byStatus[s] ?? 0)])
+  const h = stats.lastHour
+  const ms = (v: number | null) => (v === null ? '–' : `${v} ms`)
+  return [
+    table.toString(),
+    `last hour: ${h.succeeded} succeeded, ${h.failed} failed (${h.perMinute}/min); due → start p50 ${ms(h.latencyP50Ms)}, p95 ${ms(h.latencyP95Ms)}`,
+  ].join('\n')
+}

@@ -1,0 +1,87 @@
+/** Terminal output of tasks: a table of many, a full view of one. */
+import Table from 'cli-table3'
+import type { AsyncTask } from '../../task-model.js'
+
+function when(date: Date | null): string {
+  return date ? date.toISOString().replace('T', ' ').slice(0, 19) : ''
+}
+
+export function taskTable(tasks: AsyncTask[]): string {
+  const table = new Table({
+    head: ['id', 'status', 'queue', 'prio', 'task', 'scheduled', 'finished', 'tries', 'error'],
+    style: { head: [], border: [] },
+  })
+  for (const t of tasks) {
+    table.push([
+      t.id,
+      t.status,
+      t.queue,
+      t.priority,
+      t.label,
+      when(t.scheduledAt),
+      when(t.finishedAt),
+      `${t.attempts}/${t.maxAttempts}`,
+      (t.error ?? '').slice(0, 60),
+    ])
+  }
+  return table.toString()
+}
+
+/** Everything about one task, for `show`. */
+export function taskJson(t: AsyncTask): Record<string, unknown> {
+  let result: unknown
+  try {
+    result =
+      t.result instanceof Error ? { error: t.result.name, message: t.result.message } : t.result
+  } catch (error) {
+    result = `(unreadable: ${(error as Error).message})`
+  }
+  let args: unknown
+  try {
+    args = t.args
+  } catch (error) {
+    args = `(unreadable: ${(error as Error).message})`
+  }
+  return {
+    id: t.id,
+    task: t.label,
+    status: t.status,
+    success: t.success,
+    queue: t.queue,
+    priority: t.priority,
+    args,
+    result,
+    error: t.error,
+    attempts: t.attempts,
+    maxAttempts: t.maxAttempts,
+    interruptions: t.interruptions,
+    scheduledAt: t.scheduledAt,
+    startedAt: t.startedAt,
+    finishedAt: t.finishedAt,
+    lockedBy: t.lockedBy,
+    lockedUntil: t.lockedUntil,
+    attemptErrors: t.attemptErrors,
+  }
+}
+
+export function taskDetail(t: AsyncTask): string {
+  const data = taskJson(t)
+  const lines = Object.entries(data)
+    .filter(([key]) => key !== 'attemptErrors')
+    .map(
+      ([key, value]) =>
+        `${key.padEnd(14)} ${value instanceof Date ? when(value) : JSON.stringify(value, replacer)}`,
+    )
+  for (const e of t.attemptErrors) {
+    lines.push('', `attempt ${e.attempt} failed at ${e.at}: ${e.name}: ${e.message}`, e.stack ?? '')
+  }
+  return lines.join('\n')
+}
+
+// BigInt and friends are shown, not thrown on.
+function replacer(_key: string, value: unknown): unknown {
+  if (typeof value === 'bigint') return `${value}n`
+  if (value instanceof Map) return Object.fromEntries(value)
+  if (value instanceof Set) return [...value]
+  return value
+}
