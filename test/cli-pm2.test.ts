@@ -7,7 +7,7 @@ import { join } from 'node:path'
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { createHostApp, packPackage, type HostApp } from './helpers/host-app.js'
+import { createHostApp, packPackage, removePack, type HostApp } from './helpers/host-app.js'
 import { killProcessesIn, processesIn, waitFor } from './helpers/host-app-processes.js'
 
 interface Pm2Process {
@@ -25,7 +25,9 @@ describe('the generated PM2 ecosystem file', () => {
 
   beforeAll(() => {
     pm2Home = mkdtempSync(join(tmpdir(), 'async-pm2-home-'))
-    app = createHostApp('cjs-js', packPackage())
+    const tarball = packPackage()
+    app = createHostApp('cjs-js', tarball)
+    removePack(tarball)
     expect(
       app.run(process.execPath, ['node_modules/.bin/create-async', '--yes', '--workers=2']).status,
     ).toBe(0)

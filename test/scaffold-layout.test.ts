@@ -8,14 +8,17 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { planMigration } from '../src/cli/create/migration-plan.js'
-import { createHostApp, packPackage, type HostApp } from './helpers/host-app.js'
+import { createHostApp, packPackage, removePack, type HostApp } from './helpers/host-app.js'
 
 let tarball: string
 const apps: HostApp[] = []
 beforeAll(() => {
   tarball = packPackage()
 })
-afterAll(() => apps.forEach((app) => app.remove()))
+afterAll(() => {
+  apps.forEach((app) => app.remove())
+  removePack(tarball)
+})
 
 function newApp(kind: 'cjs-js' | 'esm-ts'): HostApp {
   const app = createHostApp(kind, tarball)

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { createHostApp, packPackage, type HostApp } from './helpers/host-app.js'
+import { createHostApp, packPackage, removePack, type HostApp } from './helpers/host-app.js'
 import { fakeShipit } from './helpers/host-app-shipit.js'
 
 let tarball: string
@@ -15,7 +15,10 @@ const apps: HostApp[] = []
 beforeAll(() => {
   tarball = packPackage()
 })
-afterAll(() => apps.forEach((app) => app.remove()))
+afterAll(() => {
+  apps.forEach((app) => app.remove())
+  removePack(tarball)
+})
 
 function newApp(kind: 'cjs-js' | 'esm-ts'): HostApp {
   const app = createHostApp(kind, tarball)

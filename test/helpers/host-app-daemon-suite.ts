@@ -8,7 +8,7 @@ import { join } from 'node:path'
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { createHostApp, packPackage, type HostApp } from './host-app.js'
+import { createHostApp, packPackage, removePack, type HostApp } from './host-app.js'
 import {
   createDatabase,
   databaseName,
@@ -46,6 +46,7 @@ export function daemonSuite(kind: HostKind): void {
   beforeAll(() => {
     tarball = packPackage()
   })
+  afterAll(() => removePack(tarball))
   const cases = dialects().map((dialect) => ({ dialect, label: `${kind} app on ${dialect.name}` }))
   describe.each(cases)('script/async in a $label', ({ dialect }) => {
     suiteFor(kind, dialect, () => tarball)

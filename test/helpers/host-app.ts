@@ -60,6 +60,11 @@ export function packPackage(): string {
   return join(dir, name.split('\n').at(-1) ?? name)
 }
 
+/** Removes a tarball of packPackage and its directory (host apps hold unpacked copies). */
+export function removePack(tarball: string): void {
+  rmSync(dirname(tarball), { recursive: true, force: true })
+}
+
 /** Creates a host app of `kind` on `databaseUrl` with the packed package installed. */
 export function createHostApp(kind: HostKind, tarball: string, databaseUrl?: string): HostApp {
   const root = realpathSync(mkdtempSync(join(tmpdir(), `async-host-${kind}-`)))
