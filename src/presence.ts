@@ -5,7 +5,7 @@
  * to dead workers and are removed by any other worker.
  */
 import { hostname } from 'node:os'
-import { Op, QueryTypes } from 'sequelize'
+import { Op, QueryTypes, UniqueConstraintError } from 'sequelize'
 import type { Context } from './context.js'
 import { WORKERS } from './migrations/0003-workers.js'
 
@@ -35,27 +35,34 @@ export interface PresenceRow {
 }
 
 export async function announce(ctx: Context, me: PresenceRow, running: number[]): Promise<void> {
-  const qi = ctx.sequelize.getQueryInterface()
   const values = { running: JSON.stringify(running), last_seen_at: new Date() }
-  const [, meta] = await ctx.sequelize.query(
-    `UPDATE ${WORKERS} SET running = :running, last_seen_at = :last_seen_at WHERE id = :id`,
-    { type: QueryTypes.UPDATE, replacements: { ...values, id: me.id } },
-  )
-  const m = (meta ?? {}) as { affectedRows?: number; changes?: number; rowCount?: number }
-  const changed = typeof meta === 'number' ? meta : (m.affectedRows ?? m.changes ?? m.rowCount ?? 0)
-  if (changed > 0) return
-  await qi.bulkInsert(WORKERS, [
-    {
-      id: me.id,
-      host: hostname(),
-      pid: process.pid,
-      uid: me.uid,
-      queues: me.queues.join(','),
-      concurrency: me.concurrency,
-      started_at: me.startedAt,
-      ...values,
-    },
-  ])
+  const update = async (): Promise<number> => {
+    const [, meta] = await ctx.sequelize.query(
+      `UPDATE ${WORKERS} SET running = :running, last_seen_at = :last_seen_at WHERE id = :id`,
+      { type: QueryTypes.UPDATE, replacements: { ...values, id: me.id } },
+    )
+    const m = (meta ?? {}) as { affectedRows?: number; changes?: number; rowCount?: number }
+    return typeof meta === 'number' ? meta : (m.affectedRows ?? m.changes ?? m.rowCount ?? 0)
+  }
+  if ((await update()) > 0) return
+  try {
+    await ctx.sequelize.getQueryInterface().bulkInsert(WORKERS, [
+      {
+        id: me.id,
+        host: hostname(),
+        pid: process.pid,
+        uid: me.uid,
+        queues: me.queues.join(','),
+        concurrency: me.concurrency,
+        started_at: me.startedAt,
+        ...values,
+      },
+    ])
+  } catch (err) {
+    // Two announces of one worker both found no row; the other inserted it.
+    if (!(err instanceof UniqueConstraintError)) throw err
+    await update()
+  }
 }
 
 export async function depart(ctx: Context, id: string): Promise<void> {

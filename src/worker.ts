@@ -61,6 +61,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private beat: NodeJS.Timeout | undefined
   private readonly upkeep: Upkeep
   private readonly startedAt = new Date()
+  /** The heartbeat in flight, so stop() can wait for it before the host closes the pool. */
+  private beating: Promise<void> | undefined
   private readonly completer: Completer | undefined
   private readonly counts: AllCounts = { succeeded: 0, failed: 0, retried: 0, lost: 0 }
   // Typed pass-through for reportOutcome (emit's generic overloads do not
@@ -95,8 +97,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
     if (this.ctx.dialect === 'postgres' && this.options.listen) {
       this.listener = listen(this.ctx.sequelize, () => this.wake(), this.ctx.settings.logger)
     }
-    this.beat = setInterval(() => void this.renewLeases(), this.options.leaseMs / 3)
+    // Announce before the first heartbeat (which announces too), not beside it.
     await this.announce().catch((err: unknown) => this.fault('announcing the worker failed', err))
+    this.beat = setInterval(() => {
+      this.beating ??= this.renewLeases().finally(() => (this.beating = undefined))
+    }, this.options.leaseMs / 3)
     this.loop = this.run()
     await Promise.resolve()
   }
@@ -236,10 +241,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private async renewLeases(): Promise<void> {
     try {
       if (this.running.size > 0) await heartbeat(this.ctx, this.id, this.options.leaseMs)
-      await this.announce()
     } catch (err) {
-      this.fault('heartbeat failed', err)
+      this.fault('renewing the leases failed', err)
     }
+    await this.announce().catch((err: unknown) => this.fault('announcing the worker failed', err))
   }
 
   private async announce(): Promise<void> {
@@ -273,17 +278,24 @@ export class Worker extends EventEmitter<WorkerEvents> {
     if (left.length > 0) {
       left.forEach((r) => r.abort.abort(new Error('worker shutting down')))
       const ids = left.map((r) => r.task.id)
-      await release(this.ctx, this.id, ids).catch((err: unknown) =>
+      const released = await release(this.ctx, this.id, ids).catch((err: unknown) => {
         this.fault(
           `releasing tasks ${ids.join(', ')} failed (they return when their lease ends)`,
           err,
-        ),
-      )
-      this.ctx.settings.logger.info(
-        logLine('RELEASE', `${ids.length} unfinished task(s) handed back: ${ids.join(', ')}`),
-      )
+        )
+        return 0
+      })
+      if (released > 0) {
+        this.ctx.settings.logger.info(
+          logLine(
+            'RELEASE',
+            `${released} of ${ids.length} unfinished task(s) handed back: ${ids.join(', ')}`,
+          ),
+        )
+      }
     }
     clearInterval(this.beat)
+    await this.beating
     await depart(this.ctx, this.id).catch((err: unknown) =>
       this.fault('removing the worker row failed', err),
     )

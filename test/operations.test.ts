@@ -203,4 +203,16 @@ describe.each(dialects)('operations on %s', (dialect) => {
     }
     expect(await app.tasks.workers()).toEqual([])
   })
+
+  it('a worker announcing itself twice at once (start and first heartbeat) logs no error', async () => {
+    const before = app.logger.lines.length
+    for (let i = 0; i < 5; i++) {
+      const worker = app.tasks.createWorker({ leaseMs: 30, pollInterval: 50 })
+      await worker.start()
+      await new Promise((r) => setTimeout(r, 30))
+      await worker.stop()
+    }
+    expect(app.logger.lines.slice(before).filter((l) => / ERROR /.test(l))).toEqual([])
+    expect(await app.tasks.workers()).toEqual([])
+  })
 })

@@ -1,0 +1,63 @@
+// A quick in-process figure of sequelize-async alone, no peers needed:
+// N sequential `order.async('noop')` calls (p50/p99 and calls/s), then one
+// worker in the same process drains them with workOff() at concurrency C.
+//
+//   npm run build && node bench/in-process.js [sqlite|postgres|mysql] [N=2000] [C=10] [--batch]
+//
+// PostgreSQL and MySQL use ASYNC_TEST_POSTGRES_URL / ASYNC_TEST_MYSQL_URL
+// (default: the local servers' `test` databases); the tables are dropped first.
+import { DataTypes, Model, Sequelize } from 'sequelize'
+import { installAsync } from '../dist/index.js'
+
+const [dialect = 'sqlite', n = '2000', c = '10'] = process.argv
+  .slice(2)
+  .filter((a) => !a.startsWith('--'))
+const batch = process.argv.includes('--batch')
+const N = Number(n)
+const urls = {
+  postgres: process.env.ASYNC_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+  mysql: process.env.ASYNC_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test',
+}
+const sequelize =
+  dialect === 'sqlite'
+    ? new Sequelize({
+        dialect: 'sqlite',
+        storage: '/tmp/sequelize-async-in-process.sqlite',
+        logging: false,
+      })
+    : new Sequelize(urls[dialect], { logging: false, pool: { max: Number(c) + 2 } })
+
+class Order extends Model {
+  noop() {}
+}
+Order.init({ total: DataTypes.INTEGER }, { sequelize })
+const tasks = installAsync(sequelize, { logger: { info() {}, error: console.error } })
+await sequelize.getQueryInterface().dropAllTables()
+await tasks.migrate()
+await sequelize.sync()
+const order = await Order.create({ total: 1 })
+
+const latencies = []
+let started = performance.now()
+for (let i = 0; i < N; i++) {
+  const t = performance.now()
+  await order.async('noop')
+  latencies.push(performance.now() - t)
+}
+const enqueueSeconds = (performance.now() - started) / 1000
+latencies.sort((a, b) => a - b)
+const at = (p) => latencies[Math.min(N - 1, Math.floor(N * p))].toFixed(2)
+
+const worker = tasks.createWorker({
+  concurrency: Number(c),
+  listen: false,
+  batchCompletions: batch,
+})
+started = performance.now()
+const counts = await worker.workOff()
+const drainSeconds = (performance.now() - started) / 1000
+console.log(
+  `${dialect}: enqueue p50 ${at(0.5)} ms, p99 ${at(0.99)} ms, ${Math.round(N / enqueueSeconds)}/s; ` +
+    `drain ${counts.succeeded} at concurrency ${c}${batch ? ' (batchCompletions)' : ''}: ${Math.round(counts.succeeded / drainSeconds)} tasks/s`,
+)
+await sequelize.close()
