@@ -276,7 +276,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
     clearTimeout(timer)
     const left = [...this.running.values()]
     if (left.length > 0) {
-      left.forEach((r) => r.abort.abort(new Error('worker shutting down')))
+      // Release first, then abort: a method that honours the signal returns
+      // at once, and its outcome must find the lease gone, not beat the release.
       const ids = left.map((r) => r.task.id)
       const released = await release(this.ctx, this.id, ids).catch((err: unknown) => {
         this.fault(
@@ -285,6 +286,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
         )
         return 0
       })
+      left.forEach((r) => r.abort.abort(new Error('worker shutting down')))
       if (released > 0) {
         this.ctx.settings.logger.info(
           logLine(

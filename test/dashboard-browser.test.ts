@@ -44,8 +44,23 @@ describe.skipIf(!hasChromium)('dashboard in headless chromium', () => {
   let profile: string
   const dialogs: string[] = []
 
-  const shoot = (name: string, fullPage = true) =>
-    page.screenshot({ path: join(ARTIFACTS, `dashboard-${name}.png`), fullPage })
+  // Screenshots are artifacts, not assertions: headless Chromium now and then
+  // answers "Unable to capture screenshot" (seen once in CI); try again, and
+  // if it keeps failing say so instead of failing the test.
+  const shoot = async (name: string, fullPage = true): Promise<void> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await page.screenshot({ path: join(ARTIFACTS, `dashboard-${name}.png`), fullPage })
+        return
+      } catch (err) {
+        if (attempt >= 3) {
+          console.warn(`screenshot ${name} not saved: ${(err as Error).message}`)
+          return
+        }
+        await new Promise((r) => setTimeout(r, 250))
+      }
+    }
+  }
 
   beforeAll(async () => {
     db = await createDb('sqlite', 'dashboard_browser')
