@@ -5,6 +5,7 @@
  * database's clock (claim/clock.ts).
  */
 import { QueryTypes } from 'sequelize'
+import { affectedRows } from './affected-rows.js'
 import type { Context } from './context.js'
 import { clock } from './claim/clock.js'
 import { WorkerLostError } from './errors.js'
@@ -61,17 +62,7 @@ async function run(
     type: QueryTypes.UPDATE,
     replacements: { ...c.replacements, ...replacements },
   })
-  return affected(meta)
-}
-
-// Sequelize reports affected rows per dialect in different shapes.
-function affected(meta: unknown): number {
-  if (typeof meta === 'number') return meta
-  if (meta && typeof meta === 'object') {
-    const m = meta as { affectedRows?: number; changes?: number; rowCount?: number }
-    return m.affectedRows ?? m.changes ?? m.rowCount ?? 0
-  }
-  return 0
+  return affectedRows(meta)
 }
 
 /** Makes scheduled tasks whose time has come claimable; returns how many. */

@@ -6,6 +6,7 @@
  */
 import { hostname } from 'node:os'
 import { Op, QueryTypes, UniqueConstraintError } from 'sequelize'
+import { affectedRows } from './affected-rows.js'
 import type { Context } from './context.js'
 import { WORKERS } from './migrations/0003-workers.js'
 
@@ -41,8 +42,7 @@ export async function announce(ctx: Context, me: PresenceRow, running: number[])
       `UPDATE ${WORKERS} SET running = :running, last_seen_at = :last_seen_at WHERE id = :id`,
       { type: QueryTypes.UPDATE, replacements: { ...values, id: me.id } },
     )
-    const m = (meta ?? {}) as { affectedRows?: number; changes?: number; rowCount?: number }
-    return typeof meta === 'number' ? meta : (m.affectedRows ?? m.changes ?? m.rowCount ?? 0)
+    return affectedRows(meta)
   }
   if ((await update()) > 0) return
   try {

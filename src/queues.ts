@@ -4,6 +4,7 @@
  * on every host sees it; workers re-read it at most once a second.
  */
 import { QueryTypes } from 'sequelize'
+import { affectedRows } from './affected-rows.js'
 import type { Context } from './context.js'
 import { EnqueueError } from './errors.js'
 import { QUEUES } from './migrations/0002-queues-and-recurring.js'
@@ -26,7 +27,7 @@ async function setPaused(ctx: Context, queue: string, pausedAt: Date | null): Pr
       replacements: { pausedAt, now, queue },
     },
   )
-  if (affected(updated[1]) > 0 || pausedAt === null) return
+  if (affectedRows(updated[1]) > 0 || pausedAt === null) return
   try {
     await ctx.sequelize.query(
       `INSERT INTO ${QUEUES} (name, paused_at, updated_at) VALUES (:queue, :pausedAt, :now)`,
@@ -39,12 +40,6 @@ async function setPaused(ctx: Context, queue: string, pausedAt: Date | null): Pr
     // Another process inserted it meanwhile; set it once more.
     await setPaused(ctx, queue, pausedAt)
   }
-}
-
-function affected(meta: unknown): number {
-  if (typeof meta === 'number') return meta
-  const m = (meta ?? {}) as { affectedRows?: number; changes?: number; rowCount?: number }
-  return m.affectedRows ?? m.changes ?? m.rowCount ?? 0
 }
 
 export const pauseQueue = (ctx: Context, queue: string): Promise<void> =>

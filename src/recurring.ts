@@ -83,17 +83,14 @@ export function checkTargets(ctx: Context, schedules: Schedule[]): void {
 }
 
 function resolveTarget(ctx: Context, entry: RecurringTask): object {
-  const model = ctx.registry.model(entry.target)
-  if (model) return model
   try {
     const resolved = ctx.registry.resolve(entry.target)
-    if (resolved.kind === 'class') return resolved.target
+    return resolved.kind === 'model' ? resolved.model : resolved.target
   } catch {
-    /* reported below */
+    throw new AsyncTaskError(
+      `recurring task ${entry.key}: target ${JSON.stringify(entry.target)} is neither a model nor a registered class.`,
+    )
   }
-  throw new AsyncTaskError(
-    `recurring task ${entry.key}: target ${JSON.stringify(entry.target)} is neither a model nor a registered class.`,
-  )
 }
 
 /** The latest slot at or before `now`, if it is recent enough to enqueue. */

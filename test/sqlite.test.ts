@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import sqlite3 from 'sqlite3'
-import type { Sequelize } from 'sequelize'
+import { QueryTypes, type Sequelize } from 'sequelize'
 import { createDb, type TestDb } from './helpers/db.js'
 import { defineApp } from './helpers/app.js'
 
@@ -44,5 +44,17 @@ describe('sqlite tuning', () => {
     )
     expect(Date.now() - started).toBeGreaterThanOrEqual(1400)
     expect(task.id).toBeGreaterThan(0)
+  })
+
+  it("sets the busy timeout on Sequelize's per-transaction connection too", async () => {
+    // The check that fails without src/sqlite-tuning.ts: a transaction runs on
+    // its own connection, which no afterConnect hook ever configured.
+    const rows = await sequelize.transaction((transaction) =>
+      sequelize.query<{ timeout: number }>('PRAGMA busy_timeout', {
+        type: QueryTypes.SELECT,
+        transaction,
+      }),
+    )
+    expect(rows[0]).toEqual({ timeout: 10_000 })
   })
 })
