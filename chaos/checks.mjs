@@ -10,7 +10,7 @@ import { KINDS } from './tasks.mjs'
 const FINAL = new Set(['succeeded', 'failed', 'cancelled'])
 const count = (map, key, by = 1) => map.set(key, (map.get(key) ?? 0) + by)
 
-function interruptedRuns(evidence, outage) {
+function interruptedRuns(evidence, outage, settleMs) {
   const { transitions, executions, logs } = evidence
   const recorded = new Map()
   for (const t of transitions) {
@@ -39,9 +39,13 @@ function interruptedRuns(evidence, outage) {
     }
     // A run that started before the database came back may have been unable
     // to renew its lease (LOST) or to save its outcome before a graceful stop
-    // released it: both are the outage's doing. With the database up, neither
-    // may happen (no task here runs near the 5 s shutdown timeout).
-    const inOutage = outage?.up !== undefined && run.t <= outage.up
+    // released it: both are the outage's doing. So may a run that started in
+    // the first moments after it came back, while every worker's backlog of
+    // writes (and, on SQLite, the busy-waiting writers) drains: the run's
+    // 2 s lease can expire before its heartbeat gets through. That settling
+    // time is counted as two leases. Later, with the database up, neither may
+    // happen (no task here runs near the 5 s shutdown timeout).
+    const inOutage = outage?.up !== undefined && run.t <= outage.up + settleMs
     if (take('lost')) causes[inOutage ? 'outage' : 'leaseLost'].push(run)
     else if (take('released')) causes[inOutage ? 'outage' : 'released'].push(run)
     else if (proc && (proc.signal === 'SIGKILL' || proc.hung)) causes.killed.push(run)
@@ -51,7 +55,7 @@ function interruptedRuns(evidence, outage) {
   return { causes, orphanOutcomes }
 }
 
-export function check(evidence, { total, events, procs, outage }) {
+export function check(evidence, { total, events, procs, outage, leaseMs = 0 }) {
   const { tasks, transitions } = evidence
   const results = []
   const add = (ok, label, value, detail) => results.push({ ok, label, value, detail })
@@ -94,7 +98,7 @@ export function check(evidence, { total, events, procs, outage }) {
       : byKind.join(', '),
   )
 
-  const { causes, orphanOutcomes } = interruptedRuns(evidence, outage)
+  const { causes, orphanOutcomes } = interruptedRuns(evidence, outage, 2 * leaseMs)
   const tasksOf = (runs) => [...new Set(runs.map((r) => Number(r.id)))]
   const killed = tasksOf(causes.killed)
   add(

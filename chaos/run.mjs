@@ -70,7 +70,7 @@ async function runDialect(dialect) {
   const outcome = await unleash(db, AsyncTask, { ...settings, dir, total: settings.tasks, log })
   if (dialect !== 'sqlite') await waitForServer(dialect)
   const evidence = await gather(sequelize, AsyncTask, dir, outcome.procs)
-  const results = check(evidence, { total: settings.tasks, ...outcome })
+  const results = check(evidence, { total: settings.tasks, leaseMs: settings.leaseMs, ...outcome })
   const ok = results.every((r) => r.ok)
   printReport({ dialect, settings, outcome, evidence, results, seconds: (Date.now() - t0) / 1000 })
   await sequelize.close()
