@@ -16,6 +16,8 @@ import { clock } from './claim/clock.js'
 export interface Success {
   id: number
   resultJson: string
+  /** When it really started, if later than its claim (prefetch). */
+  startedAt?: Date
 }
 
 const SET = `status = 'succeeded', success = :true, ready = NULL, locked_by = NULL,
@@ -31,6 +33,18 @@ function resultCase(batch: Success[], replacements: Record<string, unknown>): st
   return `CASE id ${arms.join(' ')} END`
 }
 
+/** `, started_at = CASE id WHEN :sid0 THEN :s0 … ELSE started_at END` for late starters. */
+function startedCase(batch: Success[], replacements: Record<string, unknown>): string {
+  const arms: string[] = []
+  batch.forEach((s, i) => {
+    if (!s.startedAt) return
+    replacements[`sid${i}`] = s.id
+    replacements[`s${i}`] = s.startedAt
+    arms.push(`WHEN :sid${i} THEN :s${i}`)
+  })
+  return arms.length ? `, started_at = CASE id ${arms.join(' ')} ELSE started_at END` : ''
+}
+
 /** Finishes a batch of successes; resolves to the ids this worker still owned. */
 export async function finishBatch(
   ctx: Context,
@@ -43,7 +57,7 @@ export async function finishBatch(
   if (ctx.dialect === 'postgres' || ctx.dialect === 'sqlite') {
     replacements.ids = batch.map((s) => s.id)
     const rows = await ctx.sequelize.query<{ id: number | string }>(
-      `UPDATE async_tasks SET ${set}, result = ${resultCase(batch, replacements)}
+      `UPDATE async_tasks SET ${set}, result = ${resultCase(batch, replacements)}${startedCase(batch, replacements)}
        WHERE id IN (:ids) AND locked_by = :workerId AND status = 'running'
        RETURNING id`,
       { type: QueryTypes.SELECT, replacements },
@@ -67,7 +81,7 @@ export async function finishBatch(
       if (mine.length > 0) {
         replacements.ids = mine.map((s) => s.id)
         await ctx.sequelize.query(
-          `UPDATE async_tasks SET ${set}, result = ${resultCase(mine, replacements)} WHERE id IN (:ids)`,
+          `UPDATE async_tasks SET ${set}, result = ${resultCase(mine, replacements)}${startedCase(mine, replacements)} WHERE id IN (:ids)`,
           { type: QueryTypes.UPDATE, replacements, transaction },
         )
       }
@@ -90,9 +104,9 @@ export class Completer {
   ) {}
 
   /** Resolves true when recorded, false when the lease was lost; rejects if the write failed. */
-  succeed(id: number, resultJson: string): Promise<boolean> {
+  succeed(id: number, resultJson: string, startedAt?: Date): Promise<boolean> {
     return new Promise((settle, fail) => {
-      this.pending.push({ id, resultJson, settle, fail })
+      this.pending.push({ id, resultJson, startedAt, settle, fail })
       if (!this.flushing) void this.flush()
     })
   }

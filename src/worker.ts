@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events'
 import { hostname } from 'node:os'
 import type { Context } from './context.js'
 import { claim } from './claim/index.js'
+import { probe } from './claim/probe.js'
 import { execute } from './executor.js'
 import { heartbeat, release } from './lease.js'
 import { Upkeep } from './upkeep.js'
@@ -51,6 +52,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
   readonly id: string
   readonly options: ResolvedWorkerOptions
   private readonly running = new Map<number, Running>()
+  /** Claimed ahead (`prefetch`), leased, waiting for a slot; in claim order. */
+  private readonly buffer: AsyncTask[] = []
+  /** When a task taken from the buffer really started. */
+  private readonly startedLate = new WeakMap<AsyncTask, Date>()
   private state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle'
   private wakeUp: (() => void) | undefined
   /** A wake-up that came while the loop was busy (claiming), so it is not lost. */
@@ -159,14 +164,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
       try {
         this.woken = false
         await this.upkeep.run(false)
-        const free = this.options.concurrency - this.running.size
-        const tasks = free > 0 ? await this.claimTasks(free) : []
-        tasks.forEach((task) => this.launch(task))
+        const more = await this.fill()
         if (this.state !== 'running') break
-        if (free > 0 && tasks.length === free) continue // maybe more is due
-        await this.idle(
-          this.running.size >= this.options.concurrency ? Infinity : this.options.pollInterval,
-        )
+        if (more) continue
+        await this.waitForWork()
       } catch (err) {
         // A deadlock victim claimed nothing: go again almost at once.
         const wait = isTransient(err) ? 5 + Math.random() * 20 : this.options.pollInterval
@@ -174,6 +175,66 @@ export class Worker extends EventEmitter<WorkerEvents> {
         await this.idle(wait)
       }
     }
+  }
+
+  /**
+   * Starts buffered tasks in free slots, then claims for the slots still free
+   * plus room in the buffer. The buffer is topped up once it is half empty,
+   * so one claim serves several tasks. Resolves true when the claim was full
+   * (more may be due).
+   */
+  private async fill(): Promise<boolean> {
+    const { concurrency, prefetch } = this.options
+    this.startBuffered()
+    const free = concurrency - this.running.size
+    const room = free + prefetch - this.buffer.length
+    if (room <= 0 || (free <= 0 && this.buffer.length > prefetch / 2)) return false
+    const tasks = await this.claimTasks(room)
+    this.buffer.push(...tasks)
+    if (this.state === 'running') this.startBuffered()
+    return tasks.length === room
+  }
+
+  private startBuffered(): void {
+    while (this.running.size < this.options.concurrency && this.buffer.length > 0) {
+      const task = this.buffer.shift() as AsyncTask
+      // It waited after its claim set started_at; the outcome corrects it.
+      if (this.options.prefetch > 0) this.startedLate.set(task, new Date())
+      this.launch(task)
+    }
+  }
+
+  /**
+   * Idle until woken, a slot frees, or the poll interval passes; with free
+   * slots, probe for due work every probeInterval on the way.
+   */
+  private async waitForWork(): Promise<void> {
+    if (this.running.size >= this.options.concurrency) return this.idle(Infinity)
+    const { pollInterval } = this.options
+    const every = this.probeEvery()
+    if (every === 0 || every >= pollInterval) return this.idle(pollInterval)
+    const until = Date.now() + pollInterval
+    for (;;) {
+      const left = until - Date.now()
+      if (left <= 0) return
+      await this.idle(Math.min(every, left))
+      if (this.woken || this.state !== 'running') return
+      // A failed probe ends the wait: the claim then meets (and logs) the error.
+      if (await this.probeQueues().catch(() => true)) return
+    }
+  }
+
+  private probeEvery(): number {
+    const { probeInterval, listen } = this.options
+    if (probeInterval !== undefined) return probeInterval
+    return this.listener && listen ? 0 : 100
+  }
+
+  private probeQueues(): Promise<boolean> {
+    const { paused } = this.upkeep
+    if (this.options.queues.includes('*')) return probe(this.ctx, null, [...paused])
+    const queues = this.options.queues.filter((queue) => !paused.has(queue))
+    return probe(this.ctx, queues, [])
   }
 
   private async claimTasks(limit: number): Promise<AsyncTask[]> {
@@ -201,6 +262,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.running.set(task.id, entry)
     entry.done = this.perform(task, abort).finally(() => {
       this.running.delete(task.id)
+      // The next claimed task takes the slot without a round trip.
+      if (this.state === 'running') this.startBuffered()
       this.wake()
     })
     return entry
@@ -212,20 +275,39 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const outcome = await execute(this.ctx, task, abort)
     const ms = Math.round(performance.now() - started)
     const recorded = await this.saveOutcome(() =>
-      recordOutcome(this.ctx, task, this.id, outcome, this.completer),
+      recordOutcome(this.ctx, task, this.id, outcome, {
+        completer: this.completer,
+        startedAt: this.startedLate.get(task),
+      }),
     )
     this.counts[recorded === 'retry' ? 'retried' : recorded === 'lost' ? 'lost' : recorded]++
     reportOutcome(this.ctx.settings.logger, this.emitter, task, recorded, ms, outcome)
   }
 
-  /** A result that could not be saved (database down) is retried, never dropped. */
+  /**
+   * A result that could not be saved (database down) is retried, never
+   * dropped. A deadlock victim (MySQL/MariaDB) is retried at once, a few
+   * times without a log line: nothing was written, and it is routine there.
+   * Once the worker has stopped (its unfinished tasks were released, or their
+   * leases run out), retrying stops too: the task runs again elsewhere.
+   */
   private async saveOutcome(save: () => Promise<Recorded>): Promise<Recorded> {
-    for (let delay = 10; ; delay = Math.min(delay * 2, 5000)) {
+    let quiet = 3
+    for (let delay = 10; ;) {
       try {
         return await save()
       } catch (err) {
+        if (isTransient(err) && quiet-- > 0) {
+          await sleep(5 + Math.random() * 20)
+          continue
+        }
+        if (this.state === 'stopped') {
+          this.fault('saving a task outcome failed after the worker stopped; it runs again', err)
+          return 'lost'
+        }
         this.fault(`saving a task outcome failed (retrying in ${delay} ms)`, err)
         await sleep(delay)
+        delay = Math.min(delay * 2, 5000)
       }
     }
   }
@@ -240,7 +322,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   /** Every leaseMs / 3: renew the leases of running tasks, and say we are alive. */
   private async renewLeases(): Promise<void> {
     try {
-      if (this.running.size > 0) await heartbeat(this.ctx, this.id, this.options.leaseMs)
+      if (this.running.size + this.buffer.length > 0)
+        await heartbeat(this.ctx, this.id, this.options.leaseMs)
     } catch (err) {
       this.fault('renewing the leases failed', err)
     }
@@ -259,6 +342,26 @@ export class Worker extends EventEmitter<WorkerEvents> {
     await forgetStale(this.ctx)
   }
 
+  /** Hands tasks claimed ahead and never started back at once, for other workers. */
+  private async releaseBuffer(): Promise<void> {
+    const ids = this.buffer.splice(0).map((task) => task.id)
+    if (ids.length === 0) return
+    try {
+      const released = await release(this.ctx, this.id, ids)
+      this.ctx.settings.logger.info(
+        logLine(
+          'RELEASE',
+          `${released} task(s) claimed ahead and not started handed back: ${ids.join(', ')}`,
+        ),
+      )
+    } catch (err) {
+      this.fault(
+        `releasing tasks ${ids.join(', ')} failed (they return when their lease ends)`,
+        err,
+      )
+    }
+  }
+
   private async shutdown(): Promise<void> {
     if (this.state === 'idle') {
       this.state = 'stopped'
@@ -267,6 +370,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.state = 'stopping'
     this.wake()
     await this.loop
+    await this.releaseBuffer()
     const all = Promise.all([...this.running.values()].map((r) => r.done))
     let timer: NodeJS.Timeout | undefined
     await Promise.race([

@@ -351,4 +351,65 @@ describe.each(dialects)('worker on %s', (dialect) => {
     expect([slow.status, slow.success]).toEqual(['running', null])
     expect(batched.stats.lost).toBe(1)
   })
+
+  it('prefetch claims ahead, runs each task once, and hands unstarted tasks back at stop', async () => {
+    const order = await app.Order.create({ total: 1 })
+    const tasks = []
+    for (let i = 0; i < 6; i++) tasks.push(await order.async('slow', { args: [150] }))
+    const worker = app.tasks.createWorker({ concurrency: 1, prefetch: 3, pollInterval: 50 })
+    await worker.start()
+    const held = () =>
+      app.tasks.AsyncTask.count({ where: { status: 'running', lockedBy: worker.id } })
+    const deadline = Date.now() + 5000
+    while ((await held()) < 4 && Date.now() < deadline) await sleep(10)
+    expect(await held()).toBe(4) // one running, three claimed ahead under the same lease
+    expect(worker.stats.running).toBe(1)
+    await worker.stop()
+    const rows = await app.tasks.AsyncTask.findAll({ order: [['id', 'ASC']] })
+    const statuses = rows.map((t) => t.status)
+    expect(statuses.filter((s) => s === 'running')).toEqual([])
+    // What never started went back as it was: pending, unlocked, no attempt counted.
+    for (const t of rows.filter((r) => r.status === 'pending')) {
+      expect([t.lockedBy, t.attempts, t.interruptions]).toEqual([null, 0, 0])
+    }
+    expect(app.logger.lines.some((l) => / RELEASE .*claimed ahead and not started/.test(l))).toBe(
+      true,
+    )
+    await app.tasks.createWorker({ concurrency: 2, prefetch: 2 }).workOff()
+    for (const t of tasks) {
+      await t.reload()
+      expect([t.status, t.attempts]).toEqual(['succeeded', 1])
+      // started_at is when it really started, not when it was claimed ahead
+      expect(t.finishedAt!.getTime() - t.startedAt!.getTime()).toBeLessThan(1000)
+    }
+  })
+
+  it('an idle worker probes for work enqueued elsewhere, long before its next poll', async () => {
+    const other = db.connect()
+    const elsewhere = defineApp(other) // another process, as far as wake-ups go
+    const worker = app.tasks.createWorker({
+      pollInterval: 60_000,
+      probeInterval: 25,
+      listen: false,
+    })
+    await worker.start()
+    try {
+      await sleep(150) // past the first (empty) claim: now only the probe can notice
+      const order = await elsewhere.Order.create({ total: 1 })
+      const task = await order.async('sendConfirmationEmail')
+      const deadline = Date.now() + 5000
+      while ((await task.reload()).status !== 'succeeded' && Date.now() < deadline) await sleep(20)
+      expect(task.status).toBe('succeeded')
+    } finally {
+      await worker.stop()
+      await other.close()
+    }
+  })
+
+  it('refuses prefetch and probeInterval that are not whole numbers of 0 or more', () => {
+    expect(() => app.tasks.createWorker({ prefetch: -1 })).toThrow(/prefetch must be an integer/)
+    expect(() => app.tasks.createWorker({ probeInterval: 1.5 })).toThrow(
+      /probeInterval must be an integer/,
+    )
+  })
 })

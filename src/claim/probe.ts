@@ -1,0 +1,29 @@
+/**
+ * Is anything claimable? A read of the claim index (`ready = 1`, then the
+ * queue), no lock and no transaction: on SQLite in WAL mode it does not take
+ * the write lock a claim needs, on MySQL/MariaDB it locks nothing. An idle
+ * worker runs it between polls, so a new task is noticed within the probe
+ * interval, and the claim (a write) runs only when there is something to take.
+ */
+import { QueryTypes } from 'sequelize'
+import type { Context } from '../context.js'
+
+/**
+ * `queues`: the queues to look in, or null for all of them except `exclude`
+ * (the paused ones).
+ */
+export async function probe(
+  ctx: Context,
+  queues: string[] | null,
+  exclude: string[],
+): Promise<boolean> {
+  let condition = ''
+  if (queues !== null) condition = 'AND queue IN (:queues)'
+  else if (exclude.length > 0) condition = 'AND queue NOT IN (:exclude)'
+  if (queues !== null && queues.length === 0) return false
+  const rows = await ctx.sequelize.query(
+    `SELECT 1 AS found FROM async_tasks WHERE ready = 1 ${condition} LIMIT 1`,
+    { type: QueryTypes.SELECT, replacements: { queues, exclude } },
+  )
+  return rows.length > 0
+}
