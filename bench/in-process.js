@@ -1,8 +1,10 @@
 // A quick in-process figure of sequelize-async alone, no peers needed:
 // N sequential `order.async('noop')` calls (p50/p99 and calls/s), then one
-// worker in the same process drains them with workOff() at concurrency C.
+// worker in the same process (started, as a daemon runs it) drains them at
+// concurrency C.
 //
-//   npm run build && node bench/in-process.js [sqlite|postgres|mysql] [N=2000] [C=10] [--batch]
+//   npm run build && node bench/in-process.js [sqlite|postgres|mysql] [N=2000] [C=10] \
+//     [--batch] [--prefetch=P]
 //
 // PostgreSQL and MySQL use ASYNC_TEST_POSTGRES_URL / ASYNC_TEST_MYSQL_URL
 // (default: the local servers' `test` databases); the tables are dropped first.
@@ -13,6 +15,7 @@ const [dialect = 'sqlite', n = '2000', c = '10'] = process.argv
   .slice(2)
   .filter((a) => !a.startsWith('--'))
 const batch = process.argv.includes('--batch')
+const prefetch = Number(process.argv.find((a) => a.startsWith('--prefetch='))?.slice(11) ?? 0)
 const N = Number(n)
 const urls = {
   postgres: process.env.ASYNC_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
@@ -52,12 +55,21 @@ const worker = tasks.createWorker({
   concurrency: Number(c),
   listen: false,
   batchCompletions: batch,
+  prefetch,
 })
+let succeeded = 0
+const drained = new Promise((resolve) =>
+  worker.on('task:success', () => ++succeeded === N && resolve()),
+)
 started = performance.now()
-const counts = await worker.workOff()
+await worker.start()
+await drained
 const drainSeconds = (performance.now() - started) / 1000
+await worker.stop()
+const counts = { succeeded }
+const mode = [batch && 'batchCompletions', prefetch && `prefetch ${prefetch}`].filter(Boolean)
 console.log(
   `${dialect}: enqueue p50 ${at(0.5)} ms, p99 ${at(0.99)} ms, ${Math.round(N / enqueueSeconds)}/s; ` +
-    `drain ${counts.succeeded} at concurrency ${c}${batch ? ' (batchCompletions)' : ''}: ${Math.round(counts.succeeded / drainSeconds)} tasks/s`,
+    `drain ${counts.succeeded} at concurrency ${c}${mode.length ? ` (${mode.join(', ')})` : ''}: ${Math.round(counts.succeeded / drainSeconds)} tasks/s`,
 )
 await sequelize.close()

@@ -66,12 +66,13 @@ function enqueueTargets(a) {
   return out
 }
 
-// The batched mode where it ran at this setting, else the default mode.
+// The better of the batched and the default mode at this setting.
 function batchedOrDefault(a, setting, sys) {
   const batched = a.get('drain', setting, `${sys}-batched`)?.perSec
-  return batched == null
-    ? { value: a.get('drain', setting, sys)?.perSec, mode: 'default mode' }
-    : { value: batched, mode: 'batched completions' }
+  const plain = a.get('drain', setting, sys)?.perSec
+  return batched != null && (plain == null || batched >= plain)
+    ? { value: batched, mode: 'batched mode' }
+    : { value: plain, mode: 'default mode' }
 }
 
 function drainTargets(a) {

@@ -59,7 +59,7 @@ function settings(run) {
     `- floors: ${n(z.floorCount)} single-row INSERT and UPDATE commits from one connection (autocommit), same durability settings as the systems (PostgreSQL \`synchronous_commit=on\`, InnoDB \`innodb_flush_log_at_trx_commit=1\`, SQLite WAL with \`synchronous=FULL\`).`,
     `- poll interval ${z.pollIntervalMs} ms for every system that polls (sequelize-async \`pollInterval\`, graphile-worker \`pollInterval\`, pg-boss \`pollingIntervalSeconds\`); BullMQ blocks on Redis instead.`,
     '- Each system has its own database, dropped and recreated before every step. Per-task log lines are off in every system.',
-    '- Batched modes (drain only): sequelize-async `createWorker({ batchCompletions: true })` at 1 × 10 and 2 × 10 (it groups successes that finish together, so 1 × 1 has nothing to group); graphile-worker `localQueue.size = 100`, `completeJobBatchDelay = 0`. pg-boss: default `batchSize` 1, one `work()` loop per unit of concurrency.',
+    '- Batched modes (drain only): sequelize-async `createWorker({ batchCompletions: true, prefetch: 100 })` (claims up to 100 tasks ahead and records successes that finish together in one statement); graphile-worker `localQueue.size = 100`, `completeJobBatchDelay = 0`. pg-boss: default `batchSize` 1, one `work()` loop per unit of concurrency.',
   ].join('\n')
 }
 
