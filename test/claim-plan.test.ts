@@ -4,30 +4,19 @@
  * starve other workers), no scan of history. And on PostgreSQL a worker in
  * another installation is woken by NOTIFY, not by its poll.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { QueryTypes, type Sequelize } from 'sequelize'
-import { createDb, dialects, type TestDb } from './helpers/db.js'
+import { dialects, type TestDb } from './helpers/db.js'
+import { useTestApp, type App } from './helpers/test-app.js'
 import { defineApp } from './helpers/app.js'
 
 const PICK = `SELECT id FROM async_tasks %HINT% WHERE ready = 1 AND queue = 'default'
   ORDER BY priority DESC, scheduled_at, id LIMIT 5`
 
 describe.each(dialects)('claim plan on %s', (dialect) => {
-  let db: TestDb
-  let sequelize: Sequelize
-  let app: ReturnType<typeof defineApp>
-
-  beforeAll(async () => {
-    db = await createDb(dialect, 'plan')
-    sequelize = db.connect()
-    app = defineApp(sequelize)
-    await app.tasks.migrate()
-    await sequelize.sync()
-  })
-  afterAll(async () => {
-    await sequelize.close()
-    await db.drop()
-  })
+  const t = useTestApp(dialect, 'plan')
+  let db: TestDb, sequelize: Sequelize, app: App
+  beforeAll(() => ({ db, sequelize, app } = t))
 
   it('uses the claim index in claim order, without sorting', async () => {
     const plan = async (sql: string) =>

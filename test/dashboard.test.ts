@@ -3,10 +3,9 @@
  * actions with confirmation and CSRF, login, escaping and security headers.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import type { Sequelize } from 'sequelize'
 import { dashboard } from '../src/dashboard/index.js'
-import { createDb, dialects, type TestDb } from './helpers/db.js'
-import { defineApp } from './helpers/app.js'
+import { dialects } from './helpers/db.js'
+import { useTestApp, type App } from './helpers/test-app.js'
 import { Client, serve } from './helpers/dashboard-client.js'
 
 const XSS = '<script>alert(1)</script>'
@@ -22,30 +21,22 @@ const recurring = [
 ]
 
 describe.each(dialects)('dashboard on %s', (dialect) => {
-  let db: TestDb
-  let sequelize: Sequelize
-  let app: ReturnType<typeof defineApp>
+  const t = useTestApp(dialect, 'dashboard', { install: { recurring }, clean: true })
+  let app: App
   let server: Awaited<ReturnType<typeof serve>>
   let client: Client
 
   beforeAll(async () => {
-    db = await createDb(dialect, 'dashboard')
-    sequelize = db.connect()
-    app = defineApp(sequelize, { recurring })
-    await app.tasks.migrate()
-    await sequelize.sync()
+    app = t.app
     server = await serve(dashboard(app.tasks, { basePath: '/async', token: 'sesame' }))
   })
   beforeEach(async () => {
-    await app.tasks.AsyncTask.destroy({ where: {} })
     client = new Client(server.origin)
     await client.get('/async/login')
     await client.submit('/async/login', '/async/login', { token: 'sesame' })
   })
   afterAll(async () => {
     await server?.close()
-    await sequelize.close()
-    await db.drop()
   })
 
   async function failedTask(message = 'card declined') {

@@ -2,28 +2,17 @@
  * Contract: enqueueing on every dialect — what a row holds, defaults, the
  * refusals, transactions, and a host's sync({ alter: true }).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { Sequelize } from 'sequelize'
 import { EnqueueError, SerializationError } from '../src/index.js'
-import { createDb, dialects, type TestDb } from './helpers/db.js'
-import { defineApp, Newsletter } from './helpers/app.js'
+import { dialects } from './helpers/db.js'
+import { useTestApp, type App } from './helpers/test-app.js'
+import { Newsletter } from './helpers/app.js'
 
 describe.each(dialects)('enqueue on %s', (dialect) => {
-  let db: TestDb
-  let sequelize: Sequelize
-  let app: ReturnType<typeof defineApp>
-
-  beforeAll(async () => {
-    db = await createDb(dialect, 'enqueue')
-    sequelize = db.connect()
-    app = defineApp(sequelize)
-    await app.tasks.migrate()
-    await sequelize.sync()
-  })
-  afterAll(async () => {
-    await sequelize.close()
-    await db.drop()
-  })
+  const t = useTestApp(dialect, 'enqueue')
+  let sequelize: Sequelize, app: App
+  beforeAll(() => ({ sequelize, app } = t))
 
   it('stores a task for an instance method and resolves to its row', async () => {
     const order = await app.Order.create({ total: 5 })

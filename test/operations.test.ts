@@ -2,10 +2,10 @@
  * Contract: paused queues, recurring tasks (fake clock, several schedulers
  * racing on separate connections) and retention, on every dialect.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import type { Sequelize } from 'sequelize'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { installAsync } from '../src/index.js'
-import { createDb, dialects, type TestDb } from './helpers/db.js'
+import { dialects, type TestDb } from './helpers/db.js'
+import { useTestApp, type App } from './helpers/test-app.js'
 import { defineApp, quietLogger } from './helpers/app.js'
 
 const recurring = [
@@ -29,22 +29,9 @@ const recurring = [
 ]
 
 describe.each(dialects)('operations on %s', (dialect) => {
-  let db: TestDb
-  let sequelize: Sequelize
-  let app: ReturnType<typeof defineApp>
-
-  beforeAll(async () => {
-    db = await createDb(dialect, 'operations')
-    sequelize = db.connect()
-    app = defineApp(sequelize, { recurring })
-    await app.tasks.migrate()
-    await sequelize.sync()
-  })
-  beforeEach(() => app.tasks.AsyncTask.destroy({ where: {} }))
-  afterAll(async () => {
-    await sequelize.close()
-    await db.drop()
-  })
+  const t = useTestApp(dialect, 'operations', { install: { recurring }, clean: true })
+  let db: TestDb, app: App
+  beforeAll(() => ({ db, app } = t))
 
   it('a paused queue is not claimed until resumed, by named or * workers', async () => {
     const order = await app.Order.create({ total: 1 })

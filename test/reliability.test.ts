@@ -1,38 +1,28 @@
 /**
  * Contract: retries, timeouts, leases and lost workers on every dialect.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import type { Sequelize } from 'sequelize'
-import { createDb, dialects, type TestDb } from './helpers/db.js'
-import { defineApp } from './helpers/app.js'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { dialects } from './helpers/db.js'
+import { useTestApp, type App } from './helpers/test-app.js'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 describe.each(dialects)('reliability on %s', (dialect) => {
-  let db: TestDb
-  let sequelize: Sequelize
-  let app: ReturnType<typeof defineApp>
   let failuresLeft = 0
-
-  beforeAll(async () => {
-    db = await createDb(dialect, 'reliability')
-    sequelize = db.connect()
+  const t = useTestApp(dialect, 'reliability', {
     // Zero backoff: a retry is due at once, so workOff() runs it in the same call.
-    app = defineApp(sequelize, { backoff: () => 0, maxInterruptions: 2 })
-    Object.defineProperty(app.Order.prototype, 'flaky', {
-      value: function flaky(this: { id: number }) {
-        if (failuresLeft-- > 0) throw new Error(`flake ${failuresLeft}`)
-        return 'finally'
-      },
-    })
-    await app.tasks.migrate()
-    await sequelize.sync()
+    install: { backoff: () => 0, maxInterruptions: 2 },
+    setup: (app) =>
+      Object.defineProperty(app.Order.prototype, 'flaky', {
+        value: function flaky(this: { id: number }) {
+          if (failuresLeft-- > 0) throw new Error(`flake ${failuresLeft}`)
+          return 'finally'
+        },
+      }),
+    clean: true,
   })
-  beforeEach(() => app.tasks.AsyncTask.destroy({ where: {} }))
-  afterAll(async () => {
-    await sequelize.close()
-    await db.drop()
-  })
+  let app: App
+  beforeAll(() => ({ app } = t))
 
   it('retries up to maxAttempts, keeping every attempt error, success only at the end', async () => {
     failuresLeft = 2

@@ -2,34 +2,18 @@
  * Contract: what a worker does with tasks on every dialect — outcomes,
  * order, scheduling, round-trips, records, hostile rows, queues, lifecycle.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import type { Sequelize } from 'sequelize'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { RecordRef } from '../src/index.js'
-import { createDb, dialects, type TestDb } from './helpers/db.js'
+import { dialects, type TestDb } from './helpers/db.js'
+import { useTestApp, type App } from './helpers/test-app.js'
 import { calls, defineApp } from './helpers/app.js'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 describe.each(dialects)('worker on %s', (dialect) => {
-  let db: TestDb
-  let sequelize: Sequelize
-  let app: ReturnType<typeof defineApp>
-
-  beforeAll(async () => {
-    db = await createDb(dialect, 'worker')
-    sequelize = db.connect()
-    app = defineApp(sequelize)
-    await app.tasks.migrate()
-    await sequelize.sync()
-  })
-  beforeEach(async () => {
-    await app.tasks.AsyncTask.destroy({ where: {} })
-    calls.length = 0
-  })
-  afterAll(async () => {
-    await sequelize.close()
-    await db.drop()
-  })
+  const t = useTestApp(dialect, 'worker', { clean: true })
+  let db: TestDb, app: App
+  beforeAll(() => ({ db, app } = t))
 
   it('runs a method on a freshly loaded record and stores the result', async () => {
     const order = await app.Order.create({ total: 5 })
