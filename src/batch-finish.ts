@@ -11,7 +11,7 @@
  */
 import { QueryTypes, Transaction } from 'sequelize'
 import type { Context } from './context.js'
-import { clock } from './claim/clock.js'
+import { clock, sqlDate } from './claim/clock.js'
 
 export interface Success {
   id: number
@@ -34,12 +34,16 @@ function resultCase(batch: Success[], replacements: Record<string, unknown>): st
 }
 
 /** `, started_at = CASE id WHEN :sid0 THEN :s0 … ELSE started_at END` for late starters. */
-function startedCase(batch: Success[], replacements: Record<string, unknown>): string {
+function startedCase(
+  ctx: Context,
+  batch: Success[],
+  replacements: Record<string, unknown>,
+): string {
   const arms: string[] = []
   batch.forEach((s, i) => {
     if (!s.startedAt) return
     replacements[`sid${i}`] = s.id
-    replacements[`s${i}`] = s.startedAt
+    replacements[`s${i}`] = sqlDate(ctx, s.startedAt)
     arms.push(`WHEN :sid${i} THEN :s${i}`)
   })
   return arms.length ? `, started_at = CASE id ${arms.join(' ')} ELSE started_at END` : ''
@@ -57,7 +61,7 @@ export async function finishBatch(
   if (ctx.dialect === 'postgres' || ctx.dialect === 'sqlite') {
     replacements.ids = batch.map((s) => s.id)
     const rows = await ctx.sequelize.query<{ id: number | string }>(
-      `UPDATE async_tasks SET ${set}, result = ${resultCase(batch, replacements)}${startedCase(batch, replacements)}
+      `UPDATE async_tasks SET ${set}, result = ${resultCase(batch, replacements)}${startedCase(ctx, batch, replacements)}
        WHERE id IN (:ids) AND locked_by = :workerId AND status = 'running'
        RETURNING id`,
       { type: QueryTypes.SELECT, replacements },
@@ -81,7 +85,7 @@ export async function finishBatch(
       if (mine.length > 0) {
         replacements.ids = mine.map((s) => s.id)
         await ctx.sequelize.query(
-          `UPDATE async_tasks SET ${set}, result = ${resultCase(mine, replacements)}${startedCase(mine, replacements)} WHERE id IN (:ids)`,
+          `UPDATE async_tasks SET ${set}, result = ${resultCase(mine, replacements)}${startedCase(ctx, mine, replacements)} WHERE id IN (:ids)`,
           { type: QueryTypes.UPDATE, replacements, transaction },
         )
       }

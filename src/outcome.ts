@@ -8,7 +8,7 @@
 import { QueryTypes } from 'sequelize'
 import { affectedRows } from './affected-rows.js'
 import type { Completer } from './batch-finish.js'
-import { clock } from './claim/clock.js'
+import { clock, sqlDate } from './claim/clock.js'
 import type { Context } from './context.js'
 import type { Outcome } from './executor.js'
 import { serialize } from './serializer.js'
@@ -52,7 +52,7 @@ async function finish(
     replacements: {
       ...c.replacements,
       ...values,
-      startedAt,
+      startedAt: startedAt && sqlDate(ctx, startedAt),
       attempts: task.attempts + 1,
       id: task.id,
       workerId,
@@ -117,7 +117,7 @@ export async function recordOutcome(
       RETRY,
       {
         ...failure,
-        scheduledAt: new Date(Date.now() + ctx.settings.backoff(attempts)),
+        scheduledAt: sqlDate(ctx, new Date(Date.now() + ctx.settings.backoff(attempts))),
       },
       startedAt,
     )

@@ -34,6 +34,26 @@ describe.each(dialects)('enqueue on %s', (dialect) => {
     expect(Math.abs(row!.scheduledAt.getTime() - Date.now())).toBeLessThan(10_000)
   })
 
+  it('resolves to an instance equal to the stored row, field by field', async () => {
+    const order = await app.Order.create({ total: 5 })
+    const task = await order.async('chargeCreditCard', {
+      args: [1, 2],
+      priority: 3,
+      queue: 'billing',
+      timeout: 5000,
+    })
+    const row = await app.tasks.AsyncTask.findByPk(task.id)
+    const plain = (t: typeof task) =>
+      Object.fromEntries(
+        Object.entries(t.get({ plain: true }) as Record<string, unknown>).map(([k, v]) => [
+          k,
+          v instanceof Date ? v.getTime() : v,
+        ]),
+      )
+    expect(plain(task)).toEqual(plain(row!))
+    expect(task.changed()).toBe(false)
+  })
+
   it('stores args, priority, queue and scheduledAt as given', async () => {
     const order = await app.Order.create({ total: 5 })
     const at = new Date(Date.now() + 3_600_000)

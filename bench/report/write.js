@@ -72,7 +72,7 @@ function machine(run) {
     `- ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB RAM, ${m.os}`,
     `- Node ${m.node}; PostgreSQL ${m.servers.postgres}; MariaDB ${m.servers.mariadb}; SQLite ${m.servers.sqlite}; Redis ${m.servers.redis}`,
     `- ${pk}; sequelize-async build under test: \`${run.options.dist ?? 'dist/ of the repository'}\``,
-    `- Run of ${run.date}, ${(run.totalSeconds / 60).toFixed(1)} minutes in all; 1-minute load average ${m.loadAtStart?.toFixed(1) ?? '?'} at the start, ${m.loadAverage?.toFixed(1) ?? '?'} at the end${(m.loadAtStart ?? 0) > 1 || (m.loadAverage ?? 0) > 2.5 ? ' (**other work was running on the machine: figures are noisier than usual**)' : ''}.`,
+    `- Run of ${run.date}, ${(run.totalSeconds / 60).toFixed(1)} minutes in all; 1-minute load average ${m.loadAtStart?.toFixed(1) ?? '?'} at the start, ${m.loadAverage?.toFixed(1) ?? '?'} at the end (the benchmark's own processes)${(m.loadAtStart ?? 0) > 1 ? ' (**other work was running on the machine when it started: figures are noisier than usual**)' : ''}.`,
   ].join('\n')
 }
 

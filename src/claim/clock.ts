@@ -44,3 +44,18 @@ export function clock(ctx: Context, leaseMs: number): Clock {
     }
   }
 }
+
+/**
+ * A JS Date as a replacement value. Sequelize escapes a Date replacement for
+ * MySQL/MariaDB without its milliseconds; formatted through the column's own
+ * type (DATE(3), in the connection's `timezone`) it keeps them, exactly as a
+ * model write would. The other dialects keep milliseconds as it is.
+ */
+export function sqlDate(ctx: Context, date: Date): Date | string {
+  if (ctx.dialect !== 'mysql' && ctx.dialect !== 'mariadb') return date
+  const type = ctx.AsyncTask.getAttributes().scheduledAt.type as unknown as {
+    stringify(value: Date, options: { timezone?: string }): string
+  }
+  const { options } = ctx.sequelize as unknown as { options: { timezone?: string } }
+  return type.stringify(date, { timezone: options.timezone })
+}
