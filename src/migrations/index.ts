@@ -4,7 +4,6 @@
  * list, so both paths build the same schema.
  */
 import { DataTypes, type Sequelize } from 'sequelize'
-import { Umzug, SequelizeStorage } from 'umzug'
 import type { MigrationStep } from './step.js'
 import * as createTasks from './0001-create-async-tasks.js'
 import * as queuesAndRecurring from './0002-queues-and-recurring.js'
@@ -15,6 +14,9 @@ export const migrationSteps: readonly MigrationStep[] = [createTasks, queuesAndR
 
 /** Applies the pending steps on this Sequelize instance; idempotent. */
 export async function migrate(sequelize: Sequelize): Promise<string[]> {
+  // Loaded here, not at import: a worker process never migrates, and umzug
+  // and its dependencies cost it about 7 MB of memory.
+  const { Umzug, SequelizeStorage } = await import('umzug')
   const qi = sequelize.getQueryInterface()
   const umzug = new Umzug({
     migrations: migrationSteps.map((step) => ({
