@@ -59,3 +59,42 @@ export async function flushRedis() {
     redis.disconnect()
   }
 }
+
+// After a bulk load the server is still writing it out (PostgreSQL's next
+// checkpoint, InnoDB's dirty pages, SQLite's WAL), which would slow whatever
+// is measured next for reasons that are not the next step's. The depth
+// scenario settles the store after populating, the same way for every system.
+
+/** PostgreSQL: a CHECKPOINT writes every dirty buffer now (cluster-wide). */
+export async function settlePostgres() {
+  const pg = await pgDriver()
+  const client = new pg.Client({ ...PG, database: 'postgres' })
+  await client.connect()
+  try {
+    await client.query('CHECKPOINT')
+  } finally {
+    await client.end()
+  }
+}
+
+/** MariaDB: flush InnoDB's dirty pages (at most 30 s), then restore the setting. */
+export async function settleMysql() {
+  const mysql = await mysqlDriver()
+  const conn = await mysql.createConnection(MYSQL)
+  const value = async (sql) => Number((await conn.query(sql))[0][0].Value)
+  try {
+    const pct = await value("SHOW GLOBAL VARIABLES LIKE 'innodb_max_dirty_pages_pct'")
+    await conn.query('SET GLOBAL innodb_max_dirty_pages_pct = 0')
+    try {
+      const until = Date.now() + 30_000
+      while (Date.now() < until) {
+        if ((await value("SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_dirty'")) < 100) break
+        await new Promise((resolve) => setTimeout(resolve, 200))
+      }
+    } finally {
+      await conn.query(`SET GLOBAL innodb_max_dirty_pages_pct = ${pct}`)
+    }
+  } finally {
+    await conn.end()
+  }
+}

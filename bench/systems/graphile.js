@@ -6,7 +6,7 @@
 // depth scenario is permanently failed jobs, which are what it keeps.
 import { run, runMigrations, makeWorkerUtils, Logger } from 'graphile-worker'
 import pg from 'pg'
-import { pgUrl, recreatePostgres } from '../databases.js'
+import { pgUrl, recreatePostgres, settlePostgres } from '../databases.js'
 
 const DB = 'bench_graphile'
 const silent = new Logger(() => () => {})
@@ -59,6 +59,7 @@ export function graphile({ pollIntervalMs, batched = false, localQueueSize = 100
             [future - 1],
           )
           await sql.query('ANALYZE')
+          await settlePostgres()
         },
         async close() {
           await sql.end()

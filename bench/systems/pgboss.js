@@ -4,7 +4,7 @@
 // rest of `pollingIntervalSeconds` before fetching again, found jobs or not.
 import PgBoss from 'pg-boss'
 import pg from 'pg'
-import { pgUrl, recreatePostgres } from '../databases.js'
+import { pgUrl, recreatePostgres, settlePostgres } from '../databases.js'
 
 const DB = 'bench_pgboss'
 const QUEUE = 'bench'
@@ -58,6 +58,7 @@ export function pgboss({ pollIntervalMs, batchSize = 1 }) {
             [QUEUE, future],
           )
           await sql.query('ANALYZE')
+          await settlePostgres()
         },
         async close() {
           await sql.end()

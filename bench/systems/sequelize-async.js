@@ -11,6 +11,8 @@ import {
   recreatePostgres,
   recreateMysql,
   recreateSqlite,
+  settleMysql,
+  settlePostgres,
 } from '../databases.js'
 import { copyTaskRows } from './task-rows.js'
 import { SNAPSHOT_ENTRY } from '../snapshot.js'
@@ -143,7 +145,11 @@ export function sequelizeAsync({ dialect, pollIntervalMs, batched = false }) {
   }
 }
 
+// Statistics for the planner, then the bulk load written out (databases.js).
 async function analyze(sequelize, dialect) {
   if (dialect === 'mariadb') await sequelize.query('ANALYZE TABLE async_tasks')
   else await sequelize.query('ANALYZE async_tasks')
+  if (dialect === 'postgres') await settlePostgres()
+  else if (dialect === 'mariadb') await settleMysql()
+  else await sequelize.query('PRAGMA wal_checkpoint(TRUNCATE)')
 }
