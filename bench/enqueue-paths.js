@@ -7,33 +7,12 @@
 //
 //   npm run build && node bench/enqueue-paths.js [sqlite|postgres|mysql]
 //
-// PostgreSQL and MySQL use ASYNC_TEST_POSTGRES_URL / ASYNC_TEST_MYSQL_URL
-// (default: the local servers' `test` databases); the tables are dropped first.
-import { DataTypes, Model, QueryTypes, Sequelize } from 'sequelize'
-import { installAsync } from '../dist/index.js'
+// Databases: see local-app.js (every table of the target database is dropped).
+import { QueryTypes } from 'sequelize'
+import { openLocalApp } from './local-app.js'
 
 const dialect = process.argv[2] ?? 'sqlite'
-const urls = {
-  postgres: process.env.ASYNC_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
-  mysql: process.env.ASYNC_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test',
-}
-const sequelize =
-  dialect === 'sqlite'
-    ? new Sequelize({
-        dialect: 'sqlite',
-        storage: '/tmp/sequelize-async-enqueue-paths.sqlite',
-        logging: false,
-      })
-    : new Sequelize(urls[dialect], { logging: false })
-class Order extends Model {
-  noop() {}
-}
-Order.init({ total: DataTypes.INTEGER }, { sequelize })
-const tasks = installAsync(sequelize, { logger: { info() {}, error: console.error } })
-await sequelize.getQueryInterface().dropAllTables()
-await tasks.migrate()
-await sequelize.sync()
-const order = await Order.create({ total: 1 })
+const { sequelize, tasks, order } = await openLocalApp(dialect, 'enqueue-paths')
 
 const N = 3000
 async function p50(fn) {

@@ -6,10 +6,8 @@
 //   npm run build && node bench/in-process.js [sqlite|postgres|mysql] [N=2000] [C=10] \
 //     [--batch] [--prefetch=P]
 //
-// PostgreSQL and MySQL use ASYNC_TEST_POSTGRES_URL / ASYNC_TEST_MYSQL_URL
-// (default: the local servers' `test` databases); the tables are dropped first.
-import { DataTypes, Model, Sequelize } from 'sequelize'
-import { installAsync } from '../dist/index.js'
+// Databases: see local-app.js (every table of the target database is dropped).
+import { openLocalApp } from './local-app.js'
 
 const [dialect = 'sqlite', n = '2000', c = '10'] = process.argv
   .slice(2)
@@ -17,28 +15,9 @@ const [dialect = 'sqlite', n = '2000', c = '10'] = process.argv
 const batch = process.argv.includes('--batch')
 const prefetch = Number(process.argv.find((a) => a.startsWith('--prefetch='))?.slice(11) ?? 0)
 const N = Number(n)
-const urls = {
-  postgres: process.env.ASYNC_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
-  mysql: process.env.ASYNC_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test',
-}
-const sequelize =
-  dialect === 'sqlite'
-    ? new Sequelize({
-        dialect: 'sqlite',
-        storage: '/tmp/sequelize-async-in-process.sqlite',
-        logging: false,
-      })
-    : new Sequelize(urls[dialect], { logging: false, pool: { max: Number(c) + 2 } })
-
-class Order extends Model {
-  noop() {}
-}
-Order.init({ total: DataTypes.INTEGER }, { sequelize })
-const tasks = installAsync(sequelize, { logger: { info() {}, error: console.error } })
-await sequelize.getQueryInterface().dropAllTables()
-await tasks.migrate()
-await sequelize.sync()
-const order = await Order.create({ total: 1 })
+const { sequelize, tasks, order } = await openLocalApp(dialect, 'in-process', {
+  pool: { max: Number(c) + 2 },
+})
 
 const latencies = []
 let started = performance.now()

@@ -6,34 +6,18 @@
 //
 //   npm run build && node bench/trace-drain.js [sqlite|postgres|mysql]
 //
-// PostgreSQL and MySQL use ASYNC_TEST_POSTGRES_URL / ASYNC_TEST_MYSQL_URL
-// (default: the local servers' `test` databases); the tables are dropped first.
-import { DataTypes, Model, Sequelize } from 'sequelize'
-import { installAsync } from '../dist/index.js'
+// Databases: see local-app.js (every table of the target database is dropped).
+import { openLocalApp } from './local-app.js'
 
 const dialect = process.argv[2] ?? 'sqlite'
-const urls = {
-  postgres: process.env.ASYNC_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
-  mysql: process.env.ASYNC_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test',
-}
 let trace = null
 const logging = (sql, ms) => {
   if (trace) trace.push([performance.now(), ms, sql.replace(/\s+/g, ' ').slice(20, 70)])
 }
-const options = { logging, benchmark: true }
-const sequelize =
-  dialect === 'sqlite'
-    ? new Sequelize({ dialect: 'sqlite', storage: '/tmp/sequelize-async-trace.sqlite', ...options })
-    : new Sequelize(urls[dialect], options)
-class Order extends Model {
-  noop() {}
-}
-Order.init({ total: DataTypes.INTEGER }, { sequelize })
-const tasks = installAsync(sequelize, { logger: { info() {}, error: console.error } })
-await sequelize.getQueryInterface().dropAllTables()
-await tasks.migrate()
-await sequelize.sync()
-const order = await Order.create({ total: 1 })
+const { sequelize, tasks, order } = await openLocalApp(dialect, 'trace', {
+  logging,
+  benchmark: true,
+})
 for (let i = 0; i < 2100; i++) await order.async('noop')
 
 const worker = tasks.createWorker({ concurrency: 1 })
