@@ -5,33 +5,12 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 
 import { planMigration } from '../src/cli/create/migration-plan.js'
-import { createHostApp, packPackage, removePack, type HostApp } from './helpers/host-app.js'
+import { createAsync, migrationsIn, read, useScaffoldApps } from './helpers/scaffold-apps.js'
 
-let tarball: string
-const apps: HostApp[] = []
-beforeAll(() => {
-  tarball = packPackage()
-})
-afterAll(() => {
-  apps.forEach((app) => app.remove())
-  removePack(tarball)
-})
-
-function newApp(kind: 'cjs-js' | 'esm-ts'): HostApp {
-  const app = createHostApp(kind, tarball)
-  apps.push(app)
-  return app
-}
-
-const createAsync = (app: HostApp, ...flags: string[]) =>
-  app.run(process.execPath, ['node_modules/.bin/create-async', '--yes', ...flags])
-
-const read = (app: HostApp, path: string) => readFileSync(join(app.root, path), 'utf8')
-const migrationsIn = (app: HostApp, dir: string) =>
-  readdirSync(join(app.root, dir)).filter((name) => name.includes('async'))
+const { newApp, apps } = useScaffoldApps()
 
 describe('create-async in an ESM TypeScript app with a .sequelizerc', () => {
   it('follows .sequelizerc, loads TypeScript models with tsx and keeps script/async CommonJS', () => {

@@ -1,37 +1,17 @@
 // create-async in a fresh CommonJS host app: what it writes where, --dry-run,
 // --force, re-runs, and the generated migration, PM2, systemd and deploy
 // files loaded and checked (detection of other layouts: scaffold-layout).
-import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { statSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 
-import { createHostApp, packPackage, removePack, type HostApp } from './helpers/host-app.js'
+import { type HostApp } from './helpers/host-app.js'
+import { createAsync, migrationsIn, read, useScaffoldApps } from './helpers/scaffold-apps.js'
 import { fakeShipit } from './helpers/host-app-shipit.js'
 
-let tarball: string
-const apps: HostApp[] = []
-beforeAll(() => {
-  tarball = packPackage()
-})
-afterAll(() => {
-  apps.forEach((app) => app.remove())
-  removePack(tarball)
-})
-
-function newApp(kind: 'cjs-js' | 'esm-ts'): HostApp {
-  const app = createHostApp(kind, tarball)
-  apps.push(app)
-  return app
-}
-
-const createAsync = (app: HostApp, ...flags: string[]) =>
-  app.run(process.execPath, ['node_modules/.bin/create-async', '--yes', ...flags])
-
-const read = (app: HostApp, path: string) => readFileSync(join(app.root, path), 'utf8')
-const migrationsIn = (app: HostApp, dir: string) =>
-  readdirSync(join(app.root, dir)).filter((name) => name.includes('async'))
+const { newApp } = useScaffoldApps()
 
 describe('create-async in a CommonJS JavaScript app', () => {
   let app: HostApp
