@@ -13,6 +13,7 @@ import type { Sequelize } from 'sequelize'
 import { startDashboardServer, type DashboardServer } from '../src/dashboard/index.js'
 import { createDb, type TestDb } from './helpers/db.js'
 import { defineApp } from './helpers/app.js'
+import { waitFor } from './helpers/wait.js'
 
 const CHROMIUM = '/usr/bin/chromium'
 const ARTIFACTS = join(import.meta.dirname, '..', 'test-artifacts')
@@ -268,10 +269,8 @@ describe.skipIf(!hasChromium)('dashboard in headless chromium', () => {
     const worker = app.tasks.createWorker({ uid: 1, pollInterval: 50, leaseMs: 300 })
     await worker.start()
     try {
-      const deadline = Date.now() + 5000
-      while (!(await app.tasks.workers())[0]?.running.length && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 50))
-      }
+      const running = async () => Boolean((await app.tasks.workers())[0]?.running.length)
+      await waitFor(running, 5000, 'the worker to show its task', 50)
       await page.goto(server.url + 'workers')
       await page.click(`a:text-is("${slow.id}")`)
       await expect(page.locator('h1').textContent()).resolves.toContain(`Task ${slow.id}`)

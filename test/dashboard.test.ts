@@ -7,6 +7,7 @@ import { dashboard } from '../src/dashboard/index.js'
 import { dialects } from './helpers/db.js'
 import { useTestApp, type App } from './helpers/test-app.js'
 import { Client, serve } from './helpers/dashboard-client.js'
+import { waitFor } from './helpers/wait.js'
 
 const XSS = '<script>alert(1)</script>'
 const unescape = (text = '') => text.replaceAll('&#x3D;', '=').replaceAll('&amp;', '&')
@@ -217,10 +218,8 @@ describe.each(dialects)('dashboard on %s', (dialect) => {
     const worker = app.tasks.createWorker({ uid: 7, pollInterval: 50, leaseMs: 300 })
     await worker.start()
     try {
-      const deadline = Date.now() + 5000
-      while (!(await app.tasks.workers())[0]?.running.length && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 50))
-      }
+      const running = async () => Boolean((await app.tasks.workers())[0]?.running.length)
+      await waitFor(running, 5000, 'the worker to show its task', 50)
       const page = await client.get('/async/workers')
       expect(page.html).toContain(`<td class="num">${process.pid}</td><td>7</td>`)
       expect(page.html).toContain(`<a href="/async/tasks/${task.id}">${task.id}</a>`)

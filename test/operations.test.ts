@@ -7,6 +7,7 @@ import { installAsync } from '../src/index.js'
 import { dialects, type TestDb } from './helpers/db.js'
 import { useTestApp, type App } from './helpers/test-app.js'
 import { defineApp, quietLogger } from './helpers/app.js'
+import { waitFor } from './helpers/wait.js'
 
 const recurring = [
   {
@@ -169,12 +170,9 @@ describe.each(dialects)('operations on %s', (dialect) => {
     })
     await worker.start()
     try {
-      const deadline = Date.now() + 5000
       let seen = await app.tasks.workers()
-      while (!seen[0]?.running.length && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 50))
-        seen = await app.tasks.workers()
-      }
+      const running = async () => Boolean((seen = await app.tasks.workers())[0]?.running.length)
+      await waitFor(running, 5000, 'the worker to show its task', 50)
       expect(seen).toHaveLength(1)
       expect(seen[0]).toMatchObject({
         id: worker.id,

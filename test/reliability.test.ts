@@ -4,6 +4,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { dialects } from './helpers/db.js'
 import { useTestApp, type App } from './helpers/test-app.js'
+import { waitFor } from './helpers/wait.js'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -115,8 +116,7 @@ describe.each(dialects)('reliability on %s', (dialect) => {
     const a = app.tasks.createWorker({ leaseMs: 300, pollInterval: 50 })
     const b = app.tasks.createWorker({ leaseMs: 300, pollInterval: 50 })
     await a.start()
-    const deadline = Date.now() + 5000
-    while ((await task.reload()).status !== 'running' && Date.now() < deadline) await sleep(10)
+    await waitFor(async () => (await task.reload()).status === 'running', 5000, 'task running', 10)
     await b.start()
     await sleep(1500)
     await Promise.all([a.stop(), b.stop()])
@@ -130,8 +130,7 @@ describe.each(dialects)('reliability on %s', (dialect) => {
     const task = await order.async('slow', { args: [300] })
     const worker = app.tasks.createWorker({ pollInterval: 50 })
     await worker.start()
-    const deadline = Date.now() + 5000
-    while ((await task.reload()).status !== 'running' && Date.now() < deadline) await sleep(10)
+    await waitFor(async () => (await task.reload()).status === 'running', 5000, 'task running', 10)
     await task.update({ lockedBy: 'someone-else' }) // as if rescued and claimed elsewhere
     await sleep(500)
     await worker.stop()

@@ -31,16 +31,4 @@ export function killProcessesIn(root: string): number {
   return pids.length
 }
 
-/** Resolves once `check` is true, polling; rejects after `timeoutMs`. */
-export async function waitFor(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  what: string,
-) {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
+export { waitFor } from './wait.js'
