@@ -225,9 +225,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   private probeEvery(): number {
-    const { probeInterval, listen } = this.options
+    const { probeInterval } = this.options
     if (probeInterval !== undefined) return probeInterval
-    return this.listener && listen ? 0 : 100
+    return this.listener ? 0 : 100 // LISTEN/NOTIFY wakes the worker instead
   }
 
   private probeQueues(): Promise<boolean> {

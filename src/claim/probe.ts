@@ -17,10 +17,10 @@ export async function probe(
   queues: string[] | null,
   exclude: string[],
 ): Promise<boolean> {
+  if (queues !== null && queues.length === 0) return false // every queue of the worker is paused
   let condition = ''
   if (queues !== null) condition = 'AND queue IN (:queues)'
   else if (exclude.length > 0) condition = 'AND queue NOT IN (:exclude)'
-  if (queues !== null && queues.length === 0) return false
   const rows = await ctx.sequelize.query(
     `SELECT 1 AS found FROM async_tasks WHERE ready = 1 ${condition} LIMIT 1`,
     { type: QueryTypes.SELECT, replacements: { queues, exclude } },
