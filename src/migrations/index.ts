@@ -8,9 +8,15 @@ import type { MigrationStep } from './step.js'
 import * as createTasks from './0001-create-async-tasks.js'
 import * as queuesAndRecurring from './0002-queues-and-recurring.js'
 import * as workers from './0003-workers.js'
+import * as widePayloads from './0004-wide-payloads.js'
 
 /** Every schema step of sequelize-async, oldest first. */
-export const migrationSteps: readonly MigrationStep[] = [createTasks, queuesAndRecurring, workers]
+export const migrationSteps: readonly MigrationStep[] = [
+  createTasks,
+  queuesAndRecurring,
+  workers,
+  widePayloads,
+]
 
 /** Applies the pending steps on this Sequelize instance; idempotent. */
 export async function migrate(sequelize: Sequelize): Promise<string[]> {
