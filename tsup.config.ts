@@ -13,6 +13,8 @@ export default defineConfig([
     target: 'node20',
     platform: 'node',
     splitting: false,
+    // import.meta.url in the CJS build too (lazy createRequire of optional parts).
+    shims: true,
   },
   // The commands behind a host's `script/async`, CommonJS only: daemonize2
   // (bundled in via src/daemon.cjs) needs CommonJS, and daemon-entry.cjs is
@@ -22,6 +24,7 @@ export default defineConfig([
     format: ['cjs'],
     outExtension: () => ({ js: '.cjs' }),
     sourcemap: true,
+    shims: true,
     clean: false,
     target: 'node20',
     platform: 'node',

@@ -10,6 +10,7 @@ import type { Logger } from './logger.js'
 import type { Backoff } from './backoff.js'
 import type { Retention } from './retention.js'
 import type { Schedule } from './recurring.js'
+import type { Lifecycle } from './lifecycle/index.js'
 
 export interface Settings {
   /** Default number of runs before a task fails for good (1: no retry). */
@@ -31,6 +32,8 @@ export interface Context {
   sequelize: Sequelize
   dialect: 'postgres' | 'mysql' | 'mariadb' | 'sqlite'
   AsyncTask: ModelStatic<AsyncTask>
+  /** Every write of a task's state goes through it. */
+  lifecycle: Lifecycle
   registry: Registry
   settings: Settings
   /** Recurring tasks, checked by every worker's upkeep. */

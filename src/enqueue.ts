@@ -4,9 +4,9 @@
  * method, unsaved record, arguments that cannot round-trip, bad options) is
  * refused here, before anything is written.
  */
-import { Model, QueryTypes, type Transaction } from 'sequelize'
+import { Model, type Transaction } from 'sequelize'
 import type { Context } from './context.js'
-import { sqlDate } from './claim/clock.js'
+import type { NewTask } from './lifecycle/index.js'
 import { EnqueueError } from './errors.js'
 import { checkOptions, describe, type EnqueueOptions } from './options.js'
 import { ownMethod } from './registry.js'
@@ -76,60 +76,19 @@ function resolveTarget(ctx: Context, target: object): Target {
   return { objectType: name, objectId: null, holder: target }
 }
 
-interface NewTask {
-  objectType: string
-  objectId: string | null
-  action: string
-  argsJson: string
-  queue: string
-  priority: number
-  scheduledAt: Date
-  ready: 0 | 1
-  maxAttempts: number
-  timeoutMs: number | null
-}
-
-const INSERT = `INSERT INTO async_tasks
-  (object_type, object_id, action, args, queue, priority, scheduled_at, ready, status,
-   attempts, max_attempts, interruptions, timeout_ms, created_at, updated_at)
-  VALUES (:objectType, :objectId, :action, :argsJson, :queue, :priority, :scheduledAt, :ready,
-   'pending', 0, :maxAttempts, 0, :timeoutMs, :now, :now)`
-
 /**
- * One raw INSERT, then the row as an AsyncTask instance built from what was
- * written. Raw rather than `AsyncTask.create`: this is what a web request
- * pays for every enqueue, and the model path (validation, hooks, RETURNING
- * every column) cost more than the statement itself; it also keeps a host's
- * global model hooks off the task table.
+ * The stored row as an AsyncTask instance, built from what was written (no
+ * read back): the INSERT itself is the lifecycle's (raw, a statement per
+ * dialect), so a host's global model hooks never run on task rows.
  */
 async function insertTask(
   ctx: Context,
   values: NewTask,
-  transaction: Transaction | undefined,
+  transaction: Transaction | null | undefined,
 ): Promise<AsyncTask> {
   const now = new Date()
-  const replacements = {
-    ...values,
-    scheduledAt: sqlDate(ctx, values.scheduledAt),
-    now: sqlDate(ctx, now),
-  }
-  let id: unknown
-  if (ctx.dialect === 'postgres') {
-    const rows = await ctx.sequelize.query<{ id: unknown }>(`${INSERT} RETURNING id`, {
-      type: QueryTypes.SELECT,
-      replacements,
-      transaction,
-    })
-    id = rows[0]?.id
-  } else {
-    // The statement's own last-insert id (sqlite3's lastID, mysql2's insertId).
-    ;[id] = await ctx.sequelize.query(INSERT, {
-      type: QueryTypes.INSERT,
-      replacements,
-      transaction,
-    })
-  }
-  if (id === undefined || id === null) {
+  const id = await ctx.lifecycle.insert(values, transaction ?? null, now)
+  if (!Number.isSafeInteger(id) || id <= 0) {
     throw new EnqueueError('The database did not return the id of the stored task.')
   }
   return ctx.AsyncTask.build(
@@ -152,6 +111,17 @@ async function insertTask(
     } as never,
     { isNewRecord: false, raw: true },
   )
+}
+
+/**
+ * The transaction an enqueue joins: the one passed, or (when the option is
+ * absent and the host uses Sequelize's CLS) the one the host's code runs in,
+ * as Sequelize's own queries would.
+ */
+function transactionOf(ctx: Context, given: Transaction | null | undefined): Transaction | null {
+  if (given !== undefined) return given
+  const cls = (ctx.sequelize.constructor as { _cls?: { get(key: string): unknown } })._cls
+  return (cls?.get('transaction') as Transaction | undefined) ?? null
 }
 
 /** Stores a task; resolves to its row once written (and visible when the transaction, if any, commits). */
@@ -186,6 +156,7 @@ export async function enqueue(
   // Due now (the common case): straight into the claimable set. Future: left
   // for promotion, which compares against the database clock.
   const due = opts.scheduledAt === undefined || opts.scheduledAt.getTime() <= Date.now()
+  const transaction = transactionOf(ctx, opts.transaction)
   const task = await insertTask(
     ctx,
     {
@@ -200,11 +171,11 @@ export async function enqueue(
       maxAttempts: opts.maxAttempts,
       timeoutMs: opts.timeoutMs ?? null,
     },
-    opts.transaction ?? undefined,
+    transaction,
   )
   const wake = (): void => void ctx.events.emit('enqueued', opts.queue)
   if (due) {
-    if (opts.transaction) opts.transaction.afterCommit(wake)
+    if (transaction) transaction.afterCommit(wake)
     else wake()
   }
   return task

@@ -1,70 +1,114 @@
 /**
- * execute: run one claimed task and record its outcome. Whatever the task
- * does (throw, hang past its timeout, name something it may not), the outcome
- * is stored on the row and the worker goes on.
+ * execute: run claimed tasks. A group of tasks that start together is
+ * prepared at once: each row's target resolved through the registry (never
+ * globals), its method checked against what the target itself declares,
+ * its arguments decoded, and the records of the whole group loaded with one
+ * query per model (records.ts). Whatever a task does (throw, hang past its
+ * timeout, name something it may not), it ends with an outcome and the
+ * worker goes on.
  */
 import type { Context } from './context.js'
 import { SerializationError, TimeoutError, UnknownTargetError } from './errors.js'
+import { labelOf, toInstance, type TaskRow } from './lifecycle/index.js'
+import { RecordRef } from './record-ref.js'
+import { RecordGroup } from './records.js'
 import { ownMethod } from './registry.js'
-import { loadRecord, resolveArgs } from './resolve-args.js'
+import { refsIn, withRecords } from './resolve-args.js'
 import { deserialize } from './serializer.js'
 import { taskStorage } from './task-context.js'
 import type { AsyncTask } from './task-model.js'
-import { RecordRef } from './record-ref.js'
 
 export type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown }
 
-/** Finds what the row names, through the registry only. */
-async function prepare(
-  ctx: Context,
-  task: AsyncTask,
-): Promise<{ self: object; fn: (...a: unknown[]) => unknown; args: unknown[] }> {
-  const target = ctx.registry.resolve(task.objectType)
-  let self: object
-  if (target.kind === 'model') {
-    self =
-      task.objectId === null
-        ? target.model
-        : await loadRecord(ctx, new RecordRef(task.objectType, task.objectId))
-  } else {
-    if (task.objectId !== null)
+type Method = (...args: unknown[]) => unknown
+
+/** A task ready to run, or the error it ends with before it runs. */
+export type Prepared =
+  | { row: TaskRow; ok: true; self: () => object; fn: Method; args: () => unknown[] }
+  | { row: TaskRow; ok: false; error: unknown }
+
+/** What a row names, checked before any record is loaded. */
+function plan(ctx: Context, row: TaskRow, group: RecordGroup): Prepared {
+  try {
+    const target = ctx.registry.resolve(row.objectType)
+    let self: () => object
+    let holder: object
+    if (target.kind === 'model') {
+      if (row.objectId === null) {
+        holder = target.model
+        self = () => target.model
+      } else {
+        const ref = new RecordRef(row.objectType, row.objectId)
+        group.want(ref)
+        holder = target.model.prototype as object
+        self = () => group.take(ref)
+      }
+    } else {
+      if (row.objectId !== null)
+        throw new UnknownTargetError(
+          `${row.objectType} is a registered class, not a model; it has no records.`,
+        )
+      holder = target.target
+      self = () => target.target
+    }
+    const fn = ownMethod(holder, row.action)
+    if (!fn)
       throw new UnknownTargetError(
-        `${task.objectType} is a registered class, not a model; it has no records.`,
+        `${row.objectType} has no method "${row.action}" that a task may call.`,
       )
-    self = target.target
+    const decoded = deserialize(row.argsJson)
+    if (!Array.isArray(decoded)) throw new SerializationError('Stored args are not an array.')
+    for (const ref of refsIn(decoded)) group.want(ref)
+    const take = (ref: RecordRef): object => group.take(ref)
+    return { row, ok: true, self, fn, args: () => withRecords(decoded, take) as unknown[] }
+  } catch (error) {
+    return { row, ok: false, error }
   }
-  const fn = ownMethod(self, task.action)
-  if (!fn)
-    throw new UnknownTargetError(
-      `${task.objectType} has no method "${task.action}" that a task may call.`,
-    )
-  const decoded = deserialize(task.argsJson)
-  if (!Array.isArray(decoded)) throw new SerializationError('Stored args are not an array.')
-  const args = (await resolveArgs(ctx, decoded)) as unknown[]
-  return { self, fn, args }
+}
+
+/** Prepares a group of tasks that start together; records load with one query per model. */
+export async function prepare(ctx: Context, rows: TaskRow[]): Promise<Prepared[]> {
+  const group = new RecordGroup(ctx)
+  const plans = rows.map((row) => plan(ctx, row, group))
+  await group.load()
+  return plans
+}
+
+/** The context a running method reads with currentTask(); its AsyncTask is built on first read. */
+function taskContext(ctx: Context, row: TaskRow, signal: AbortSignal) {
+  let task: AsyncTask | undefined
+  return {
+    signal,
+    get task(): AsyncTask {
+      return (task ??= toInstance(ctx.AsyncTask, row))
+    },
+  }
 }
 
 /**
- * Runs the task's method with its timeout; resolves to the outcome, never
+ * Runs a prepared task with its timeout; resolves to the outcome, never
  * rejects. `abort` lets the worker cut a run short at shutdown.
  */
 export async function execute(
   ctx: Context,
-  task: AsyncTask,
+  prepared: Prepared,
   abort: AbortController,
 ): Promise<Outcome> {
+  if (!prepared.ok) return { ok: false, error: prepared.error }
+  const { row } = prepared
   let timer: NodeJS.Timeout | undefined
   try {
-    const { self, fn, args } = await prepare(ctx, task)
-    const run = taskStorage.run({ task, signal: abort.signal }, () =>
-      Promise.resolve(fn.apply(self, args)),
+    const self = prepared.self()
+    const args = prepared.args()
+    const run = taskStorage.run(taskContext(ctx, row, abort.signal), () =>
+      Promise.resolve(prepared.fn.apply(self, args)),
     )
-    if (task.timeoutMs === null) return { ok: true, value: await run }
-    const timeoutMs = task.timeoutMs
+    if (row.timeoutMs === null) return { ok: true, value: await run }
+    const timeoutMs = row.timeoutMs
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         const err = new TimeoutError(
-          `${task.label} ran longer than its timeout of ${timeoutMs} ms and was abandoned.`,
+          `${labelOf(row)} ran longer than its timeout of ${timeoutMs} ms and was abandoned.`,
         )
         abort.abort(err)
         reject(err)

@@ -14,6 +14,7 @@ import { migrate } from './migrations/index.js'
 import { patchModels, patchTarget, remember } from './mixin.js'
 import type { EnqueueOptions } from './options.js'
 import { Registry } from './registry.js'
+import { Lifecycle } from './lifecycle/index.js'
 import { tuneSqlite } from './sqlite-tuning.js'
 import { dashboard, type DashboardHandler, type DashboardOptions } from './dashboard/index.js'
 import { defineTaskModel, type AsyncTask } from './task-model.js'
@@ -130,12 +131,15 @@ export function installAsync<C extends Record<string, object> = Record<string, n
       `sequelize-async supports postgres, mysql, mariadb and sqlite; this Sequelize uses ${dialect}.`,
     )
   }
+  const settings = settingsFrom(options)
+  const lifecycle = new Lifecycle(sequelize, dialect, settings.logger)
   const ctx: Context = {
     sequelize,
     dialect,
-    AsyncTask: defineTaskModel(sequelize),
+    AsyncTask: defineTaskModel(sequelize, lifecycle),
+    lifecycle,
     registry: new Registry(sequelize),
-    settings: settingsFrom(options),
+    settings,
     events: new EventEmitter().setMaxListeners(0),
     schedules: compileSchedules(options.recurring),
   }

@@ -1,139 +1,152 @@
 /**
- * Records how a run ended: success with its result, a retry with backoff, or
- * the final failure with the error. Each write is guarded by the lease
- * (`locked_by` and `status = 'running'`): a worker that lost its lease (it was
- * presumed dead and the task went to another worker) writes nothing, so a
- * task is never finished twice.
+ * How a run ended, as the lifecycle stores it: success with its result, a
+ * retry with its backoff, or the final failure with the rebuilt error. What
+ * is stored always fits its column: messages, stacks and the attempt
+ * history are capped with a visible marker, a return value larger than
+ * `maxPayloadBytes` fails the run with an error that says so, and a corrupt
+ * stored history is replaced (and said to be) instead of failing the write.
  */
-import { QueryTypes } from 'sequelize'
-import { affectedRows } from './affected-rows.js'
-import type { Completer } from './batch-finish.js'
-import { clock, sqlDate } from './claim/clock.js'
 import type { Context } from './context.js'
+import { SerializationError } from './errors.js'
 import type { Outcome } from './executor.js'
+import type { Finished, TaskRow } from './lifecycle/index.js'
 import { serialize } from './serializer.js'
-import { thrownToJSON } from './stored-error.js'
-import type { AsyncTask, AttemptError } from './task-model.js'
-import { errorFromJSON } from './stored-error.js'
+import { errorFromJSON, thrownToJSON, type StoredError } from './stored-error.js'
+import type { AttemptError } from './task-model.js'
 
-export type Recorded = 'succeeded' | 'failed' | 'retry' | 'lost'
+/** Longest kept message and stack, in characters. */
+export const MAX_MESSAGE = 8_192
+export const MAX_STACK = 16_384
+/** The `error` column: `Name: message`. */
+const MAX_ERROR_LINE = 4_000
+/** Attempts kept in the history (the oldest are dropped, and the first kept entry says so). */
+export const MAX_HISTORY = 25
 
-function encodeResult(
-  value: unknown,
-): { json: string; error?: undefined } | { json?: undefined; error: Error } {
+/** `text` cut to `max` characters, ending with a marker that says how much was cut. */
+export function cap(text: string, max: number): string {
+  if (text.length <= max) return text
+  return `${text.slice(0, max)}… [${text.length - max} more characters cut]`
+}
+
+function capped(stored: StoredError, depth = 0): StoredError {
+  const out: StoredError = { ...stored, name: cap(String(stored.name), 200) }
+  out.message = cap(String(stored.message), MAX_MESSAGE)
+  if (stored.stack !== undefined) out.stack = cap(String(stored.stack), MAX_STACK)
+  if (stored.cause && depth < 3) out.cause = capped(stored.cause, depth + 1)
+  else delete out.cause
+  return out
+}
+
+/** The stored history, or one entry saying it could not be read. */
+function history(row: TaskRow): AttemptError[] {
+  if (!row.attemptErrorsJson) return []
   try {
-    return { json: serialize(value, 'the return value') }
+    const parsed: unknown = JSON.parse(row.attemptErrorsJson)
+    if (Array.isArray(parsed)) return parsed as AttemptError[]
+  } catch {
+    // fall through
+  }
+  return [
+    {
+      name: 'CorruptHistory',
+      message: 'The stored errors of earlier attempts could not be read; they were replaced.',
+      attempt: 0,
+      at: new Date().toISOString(),
+    },
+  ]
+}
+
+function keepRecent(entries: AttemptError[]): AttemptError[] {
+  if (entries.length <= MAX_HISTORY) return entries
+  const dropped = entries.length - MAX_HISTORY + 1
+  return [
+    {
+      name: 'HistoryCut',
+      message: `${dropped} earlier attempt(s) not kept (the history keeps the last ${MAX_HISTORY - 1}).`,
+      attempt: 0,
+      at: new Date().toISOString(),
+    },
+    ...entries.slice(-(MAX_HISTORY - 1)),
+  ]
+}
+
+/** The return value as tagged JSON, or the error that fails the run instead. */
+function encodeResult(ctx: Context, value: unknown): { json: string } | { error: Error } {
+  try {
+    const json = serialize(value, 'the return value')
+    const bytes = Buffer.byteLength(json)
+    if (bytes > ctx.settings.maxPayloadBytes) {
+      return {
+        error: new SerializationError(
+          `The return value takes ${bytes} bytes, more than maxPayloadBytes (${ctx.settings.maxPayloadBytes}). Store large results elsewhere and return their id.`,
+        ),
+      }
+    }
+    return { json }
   } catch (err) {
     return { error: err as Error }
   }
 }
 
-/**
- * One raw UPDATE per outcome, guarded by the lease. Raw rather than
- * `AsyncTask.update`: this runs once per task, and the model path (query
- * building, validation, hooks) cost more CPU than the statement itself.
- * Times come from the database's clock (claim/clock.ts).
- */
-async function finish(
+/** The lifecycle's record of a run; `error` is what a failed or retried run threw. */
+export function finishRun(
   ctx: Context,
-  task: AsyncTask,
-  workerId: string,
-  set: string,
-  values: Record<string, unknown>,
-  startedAt: Date | undefined,
-): Promise<boolean> {
-  const c = clock(ctx, 0)
-  const started = startedAt ? ', started_at = :startedAt' : ''
-  const sql = `UPDATE async_tasks
-    SET ${set}${started}, attempts = :attempts, locked_by = NULL, locked_until = NULL, updated_at = %NOW%
-    WHERE id = :id AND locked_by = :workerId AND status = 'running'`
-  const [, meta] = await ctx.sequelize.query(sql.replaceAll('%NOW%', c.now), {
-    type: QueryTypes.UPDATE,
-    replacements: {
-      ...c.replacements,
-      ...values,
-      startedAt: startedAt && sqlDate(ctx, startedAt),
-      attempts: task.attempts + 1,
-      id: task.id,
-      workerId,
-    },
-  })
-  return affectedRows(meta) === 1
-}
-
-const SUCCEEDED = `status = 'succeeded', success = :true, ready = NULL, result = :result,
-  finished_at = %NOW%`
-const RETRY = `status = 'pending', ready = 0, scheduled_at = :scheduledAt, error = :error,
-  attempt_errors = :attemptErrors`
-const FAILED = `status = 'failed', success = :false, ready = NULL, result = :result,
-  error = :error, attempt_errors = :attemptErrors, finished_at = %NOW%`
-
-export async function recordOutcome(
-  ctx: Context,
-  task: AsyncTask,
-  workerId: string,
+  row: TaskRow,
   outcome: Outcome,
-  { completer, startedAt }: { completer?: Completer; startedAt?: Date } = {},
-): Promise<Recorded> {
-  const attempts = task.attempts + 1
+  startedAt: Date | null,
+): { finished: Finished; error: unknown } {
+  const base = { id: row.id, startedAt, delayMs: 0 }
   let thrown: unknown
   if (outcome.ok) {
-    const encoded = encodeResult(outcome.value)
-    if (encoded.json !== undefined && completer) {
-      return (await completer.succeed(task.id, encoded.json, startedAt)) ? 'succeeded' : 'lost'
-    }
-    if (encoded.json !== undefined) {
-      const owned = await finish(
-        ctx,
-        task,
-        workerId,
-        SUCCEEDED,
-        {
-          true: true,
-          result: encoded.json,
-        },
-        startedAt,
-      )
-      return owned ? 'succeeded' : 'lost'
+    const encoded = encodeResult(ctx, outcome.value)
+    if ('json' in encoded) {
+      const finished: Finished = {
+        ...base,
+        kind: 'succeeded',
+        resultJson: encoded.json,
+        error: null,
+        historyJson: null,
+      }
+      return { finished, error: undefined }
     }
     thrown = encoded.error
   } else {
     thrown = outcome.error
   }
-  const stored = thrownToJSON(thrown)
-  const history: AttemptError[] = [
-    ...task.attemptErrors,
-    { ...stored, attempt: attempts, at: new Date().toISOString() },
-  ]
+  const attempt = row.attempts + 1
+  const stored = capped(thrownToJSON(thrown))
+  const entries = keepRecent([
+    ...history(row),
+    { ...stored, attempt, at: new Date().toISOString() },
+  ])
   const failure = {
-    error: `${stored.name}: ${stored.message}`,
-    attemptErrors: JSON.stringify(history),
+    ...base,
+    error: cap(`${stored.name}: ${stored.message}`, MAX_ERROR_LINE),
+    historyJson: JSON.stringify(entries),
   }
-  if (attempts < task.maxAttempts) {
-    const owned = await finish(
-      ctx,
-      task,
-      workerId,
-      RETRY,
-      {
-        ...failure,
-        scheduledAt: sqlDate(ctx, new Date(Date.now() + ctx.settings.backoff(attempts))),
-      },
-      startedAt,
-    )
-    return owned ? 'retry' : 'lost'
+  if (attempt < row.maxAttempts) {
+    const delayMs = Math.max(0, ctx.settings.backoff(attempt))
+    return { finished: { ...failure, kind: 'retry', resultJson: null, delayMs }, error: thrown }
   }
-  const owned = await finish(
-    ctx,
-    task,
-    workerId,
-    FAILED,
-    {
-      ...failure,
-      false: false,
-      result: serialize(errorFromJSON(stored)),
-    },
-    startedAt,
+  const resultJson = serialize(errorFromJSON(stored))
+  return { finished: { ...failure, kind: 'failed', resultJson }, error: thrown }
+}
+
+/** The write of last resort for a run whose outcome the database refused: failed, with why. */
+export function unstorable(row: TaskRow, dbError: unknown, startedAt: Date | null): Finished {
+  const reason = dbError instanceof Error ? dbError.message : String(dbError)
+  const message = cap(
+    `The outcome of this run could not be stored (${reason}); the task is ended as failed. Check the row's stored values and the column sizes (docs/bad-input.md).`,
+    MAX_MESSAGE,
   )
-  return owned ? 'failed' : 'lost'
+  const error = new SerializationError(message)
+  return {
+    id: row.id,
+    kind: 'failed',
+    resultJson: serialize(error),
+    error: cap(`${error.name}: ${message}`, MAX_ERROR_LINE),
+    historyJson: null,
+    delayMs: 0,
+    startedAt,
+  }
 }

@@ -10,13 +10,16 @@
  * slot is skipped and the schedule goes on with the next one; only the latest
  * slot is ever caught up, never a backlog of them.
  */
-import { Cron } from 'croner'
+import { createRequire } from 'node:module'
+import type { Cron } from 'croner'
 import { UniqueConstraintError } from 'sequelize'
 import type { Context } from './context.js'
 import { enqueue } from './enqueue.js'
 import { AsyncTaskError } from './errors.js'
 import { SLOTS } from './migrations/0002-queues-and-recurring.js'
 import { checkOptions } from './options.js'
+import { logLine } from './logger.js'
+import { isOutage } from './transient.js'
 
 /** One recurring task, as declared in config. */
 export interface RecurringTask {
@@ -46,6 +49,14 @@ export interface Schedule {
 
 const MAX_CATCH_UP = 29 * 86_400_000
 
+// croner is loaded by the first schedule, not at import: a worker of an app
+// without recurring tasks never needs the cron parser.
+let CronClass: typeof Cron | undefined
+function cronClass(): typeof Cron {
+  CronClass ??= (createRequire(import.meta.url)('croner') as { Cron: typeof Cron }).Cron
+  return CronClass
+}
+
 export function compileSchedules(entries: RecurringTask[] | undefined): Schedule[] {
   const keys = new Set<string>()
   return (entries ?? []).map((entry) => {
@@ -62,7 +73,7 @@ export function compileSchedules(entries: RecurringTask[] | undefined): Schedule
     keys.add(entry.key)
     let cron: Cron
     try {
-      cron = new Cron(entry.cron, { timezone: entry.timezone, paused: true })
+      cron = new (cronClass())(entry.cron, { timezone: entry.timezone, paused: true })
     } catch (err) {
       throw new AsyncTaskError(
         `${where}: cron ${JSON.stringify(entry.cron)} is invalid (${(err as Error).message}).`,
@@ -110,7 +121,18 @@ export async function runSchedules(
   for (const schedule of schedules) {
     const slot = dueSlot(schedule, now)
     if (!slot || slot.getTime() <= schedule.lastSlot) continue
-    if (await enqueueSlot(ctx, schedule.entry, slot)) enqueued++
+    try {
+      if (await enqueueSlot(ctx, schedule.entry, slot)) enqueued++
+    } catch (err) {
+      // One schedule the database refuses must not hold back the others.
+      if (isOutage(err)) throw err
+      ctx.settings.logger.error(
+        logLine(
+          'ERROR',
+          `recurring task ${schedule.entry.key}: slot ${slot.toISOString()} skipped: ${(err as Error).message}`,
+        ),
+      )
+    }
     schedule.lastSlot = slot.getTime()
   }
   return enqueued

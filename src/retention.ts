@@ -54,17 +54,7 @@ export async function prune(
     const keep = retention[status]
     if (keep === false) continue
     const cutoff = new Date(Date.now() - keep)
-    for (let batch = 0; batch < batches; batch++) {
-      const rows = await ctx.AsyncTask.findAll({
-        attributes: ['id'],
-        where: { status, finishedAt: { [Op.lt]: cutoff } },
-        limit: batchSize,
-        raw: true,
-      })
-      if (rows.length === 0) break
-      deleted += await ctx.AsyncTask.destroy({ where: { id: rows.map((row) => row.id) } })
-      if (rows.length < batchSize) break
-    }
+    deleted += await ctx.lifecycle.prune(status, cutoff, batchSize, batches)
   }
   // Slots of recurring tasks only guard against double enqueues around now.
   await ctx.sequelize

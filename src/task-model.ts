@@ -16,6 +16,7 @@ import { AsyncTaskError } from './errors.js'
 import { deserialize } from './serializer.js'
 import { errorFromJSON, type StoredError } from './stored-error.js'
 import { TABLE } from './migrations/0001-create-async-tasks.js'
+import type { Lifecycle } from './lifecycle/index.js'
 
 /** Where a task is in its life. */
 export type TaskStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled'
@@ -94,15 +95,15 @@ export class AsyncTask extends Model<
     return `${target}#${this.action}`
   }
 
+  /** @internal The owner of every state change of this installation's tasks. */
+  static lifecycle: Lifecycle
+
   /**
    * Cancels a pending task so no worker runs it. Rejects with a clear error
    * if it is no longer pending (running, finished); resolves to the task.
    */
   async cancel(): Promise<this> {
-    const [count] = await (this.constructor as typeof AsyncTask).update(
-      { status: 'cancelled', ready: null, finishedAt: new Date() },
-      { where: { id: this.id, status: 'pending' } },
-    )
+    const count = await (this.constructor as typeof AsyncTask).lifecycle.cancel([this.id])
     await this.reload()
     if (count !== 1) {
       throw new AsyncTaskError(
@@ -117,18 +118,7 @@ export class AsyncTask extends Model<
    * one more attempt allowed. The errors of earlier attempts are kept.
    */
   async retry(): Promise<this> {
-    const [count] = await (this.constructor as typeof AsyncTask).update(
-      {
-        status: 'pending',
-        ready: 1,
-        success: null,
-        scheduledAt: new Date(),
-        finishedAt: null,
-        maxAttempts: Math.max(this.maxAttempts, this.attempts + 1),
-        interruptions: 0,
-      },
-      { where: { id: this.id, status: ['failed', 'cancelled'] } },
-    )
+    const count = await (this.constructor as typeof AsyncTask).lifecycle.retry([this.id])
     await this.reload()
     if (count !== 1) {
       throw new AsyncTaskError(
@@ -142,9 +132,11 @@ export class AsyncTask extends Model<
 /** Defines a fresh AsyncTask subclass on one Sequelize instance. */
 export function defineTaskModel(
   sequelize: Sequelize,
+  lifecycle: Lifecycle,
   modelName = 'AsyncTask',
 ): ModelStatic<AsyncTask> {
   const TaskModel = class extends AsyncTask {}
+  TaskModel.lifecycle = lifecycle
   Object.defineProperty(TaskModel, 'name', { value: modelName })
   TaskModel.init(
     {

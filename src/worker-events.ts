@@ -1,11 +1,12 @@
 /**
  * What a worker tells the outside world about each task: one log line in the
  * seed's format, and an event for metrics and alerting. Events carry the task
- * row, the run time and (for failures) the error.
+ * as an AsyncTask, the run time and (for failures) the error; the instance
+ * is built only when someone listens.
  */
 import type { Logger } from './logger.js'
 import { logLine } from './logger.js'
-import type { Recorded } from './outcome.js'
+import { labelOf, type TaskRow } from './lifecycle/index.js'
 import type { AsyncTask } from './task-model.js'
 
 /** Events a Worker emits, with their arguments. */
@@ -24,46 +25,66 @@ export interface WorkerEvents {
   'worker:error': [error: Error]
 }
 
-export type Emit = <E extends keyof WorkerEvents>(event: E, ...args: WorkerEvents[E]) => void
+/** How a run's outcome was recorded. */
+export type Recorded = 'succeeded' | 'failed' | 'retry' | 'lost'
+
+/** Emits an event if anyone listens; `task` builds the instance only then. */
+export interface Announcer {
+  listens(event: keyof WorkerEvents): boolean
+  emit<E extends keyof WorkerEvents>(event: E, ...args: WorkerEvents[E]): void
+}
 
 function reason(error: unknown): string {
   if (error instanceof Error) return ` ${error.name}: ${error.message}`
   return error === undefined ? '' : ` ${JSON.stringify(error) ?? ''}`
 }
 
+export interface Ended {
+  row: TaskRow
+  recorded: Recorded
+  ms: number
+  value: unknown
+  error: unknown
+}
+
+const EVENT = {
+  succeeded: 'task:success',
+  failed: 'task:failure',
+  retry: 'task:retry',
+  lost: 'task:lost',
+} as const
+
 /** Logs the outcome of one run and emits its event. */
 export function reportOutcome(
   logger: Logger,
-  emit: Emit,
-  task: AsyncTask,
-  recorded: Recorded,
-  ms: number,
-  outcome: { ok: true; value: unknown } | { ok: false; error: unknown },
+  events: Announcer,
+  task: () => AsyncTask,
+  { row, recorded, ms, value, error }: Ended,
 ): void {
-  const text = `${task.id}: ${task.label} (${ms} ms)`
-  const error = outcome.ok ? undefined : outcome.error
+  const text = `${row.id}: ${labelOf(row)} (${ms} ms)`
   switch (recorded) {
     case 'succeeded':
       logger.info(logLine('SUCCESS', text))
-      emit('task:success', task, outcome.ok ? outcome.value : undefined, ms)
       break
     case 'failed':
       logger.error(logLine('FAILURE', `${text}${reason(error)}`))
-      emit('task:failure', task, error, ms)
       break
     case 'retry':
       logger.info(
         logLine(
           'RETRY',
-          `${text} attempt ${task.attempts + 1} of ${task.maxAttempts}${reason(error)}`,
+          `${text} attempt ${row.attempts + 1} of ${row.maxAttempts}${reason(error)}`,
         ),
       )
-      emit('task:retry', task, error, ms)
       break
     case 'lost':
       logger.error(
         logLine('LOST', `${text} lease lost to another worker; this run's outcome was discarded`),
       )
-      emit('task:lost', task, ms)
   }
+  const event = EVENT[recorded]
+  if (!events.listens(event)) return
+  if (recorded === 'succeeded') events.emit('task:success', task(), value, ms)
+  else if (recorded === 'lost') events.emit('task:lost', task(), ms)
+  else events.emit(event as 'task:failure' | 'task:retry', task(), error, ms)
 }

@@ -25,25 +25,17 @@ async function list(tasks: AsyncTasks, args: InspectArgs): Promise<void> {
   out(args.json ? JSON.stringify(rows.map(taskJson), null, 2) : taskTable(rows))
 }
 
-/** `retry --failed`: every failed task, in batches, with progress on stderr. */
+/** `retry --failed`: every failed task, in batches by id, with progress on stderr. */
 async function retryFailed(tasks: AsyncTasks): Promise<void> {
   const total = await tasks.AsyncTask.count({ where: { status: 'failed' } })
-  let done = 0
-  for (;;) {
-    const batch = await tasks.AsyncTask.findAll({
-      where: { status: 'failed' },
-      order: [['id', 'ASC']],
-      limit: 200,
-    })
-    if (batch.length === 0) break
-    for (const task of batch) {
-      await task.retry().catch(() => undefined) // claimed or changed meanwhile
-      done++
-    }
+  const progress = (done: number): void => {
     if (process.stderr.isTTY) process.stderr.write(`\rretrying failed tasks: ${done}/${total}`)
   }
+  const { lifecycle } = tasks.AsyncTask as unknown as typeof AsyncTask
+  const { retried, skipped } = await lifecycle.retryAll('failed', progress)
   if (process.stderr.isTTY) process.stderr.write('\n')
-  out(`${done} failed task(s) queued to run again`)
+  out(`${retried} failed task(s) queued to run again`)
+  for (const { id, error } of skipped) out(`task ${id} was not retried: ${error}`)
 }
 
 export async function runInspect(tasks: AsyncTasks, args: InspectArgs): Promise<void> {

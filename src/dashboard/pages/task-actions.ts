@@ -4,7 +4,6 @@
  * changed meanwhile is refused, not clobbered); delete leaves running tasks
  * alone, as their worker still owns them.
  */
-import { Op } from 'sequelize'
 import type { AsyncTask } from '../../task-model.js'
 import { notFound, problemPage, type Handler } from '../page.js'
 import { redirect } from '../response.js'
@@ -43,12 +42,7 @@ export function allowedActions(task: AsyncTask): TaskAction[] {
 async function perform(task: AsyncTask, verb: TaskAction): Promise<boolean> {
   if (verb === 'retry') await task.retry()
   else if (verb === 'cancel') await task.cancel()
-  else {
-    const deleted = await (task.constructor as typeof AsyncTask).destroy({
-      where: { id: task.id, status: { [Op.ne]: 'running' } },
-    })
-    return deleted === 1
-  }
+  else return (await (task.constructor as typeof AsyncTask).lifecycle.remove([task.id])) === 1
   return true
 }
 

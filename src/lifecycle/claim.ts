@@ -1,0 +1,141 @@
+/**
+ * claim: pending and due → running, under a lease. One atomic step per
+ * dialect; several workers on several hosts never take the same task.
+ *
+ * - PostgreSQL: a CTE picks with `FOR UPDATE SKIP LOCKED` and the UPDATE
+ *   marks exactly the locked rows. Concurrent claims pick disjoint rows
+ *   without waiting on each other. It is written as CTE parts so that
+ *   step.ts can send it in the same statement as the outcomes before it.
+ * - MySQL 8 / MariaDB 10.6+: inside a READ COMMITTED transaction, a locking
+ *   `SELECT … FOR UPDATE SKIP LOCKED` returns the rows, then an UPDATE by id
+ *   marks them (no `UPDATE … RETURNING` there). FORCE INDEX keeps the ORDER
+ *   BY served by the claim index: if the server sorted instead, it would
+ *   lock every candidate and a second worker would see nothing. Sequelize
+ *   drops `skipLocked` on this dialect, hence the SQL.
+ * - SQLite: `UPDATE … WHERE id IN (SELECT … LIMIT n) RETURNING *`. A writing
+ *   statement takes the single write lock before it reads, so the pick and
+ *   the mark see one state no other connection can change in between.
+ *
+ * Every variant reads only the `ready = 1` range of an index ordered like
+ * the claim, so finished history and far-future tasks never sit in front of
+ * the next due task (migrations/0001).
+ */
+import type { Exec } from './connection.js'
+import { isMysql, later, NOW, type Dialect } from './dialect.js'
+import { byClaimOrder, fromDb, type TaskRow } from './row.js'
+import type { Values } from './sql.js'
+
+/** What a worker asks of a claim. */
+export interface ClaimRequest {
+  /** One queue, or null for every queue. */
+  queue: string | null
+  /** With `queue: null`: queues to leave alone (paused). */
+  exclude: string[]
+  /** At most this many tasks. */
+  limit: number
+  workerId: string
+  leaseMs: number
+}
+
+function condition(dialect: Dialect, request: ClaimRequest): string {
+  if (request.queue !== null) return 'AND queue = :queue'
+  if (request.exclude.length === 0) return ''
+  return dialect === 'postgres'
+    ? 'AND queue <> ALL(:exclude::text[])'
+    : 'AND queue NOT IN (:exclude)'
+}
+
+const ORDER = 'ORDER BY priority DESC, scheduled_at, id'
+
+/** The values a claim binds (names a statement does not use are ignored). */
+export function claimValues(request: ClaimRequest): Values {
+  const { queue, exclude, limit, workerId, leaseMs } = request
+  return { queue, exclude, limit, workerId, leaseMs }
+}
+
+/** PostgreSQL: the claim as two CTE parts, `picked` and `claimed` (RETURNING the rows). */
+export function claimCtes(request: ClaimRequest): string {
+  return `picked AS (
+    SELECT id FROM async_tasks WHERE ready = 1 ${condition('postgres', request)}
+    ${ORDER} LIMIT :limit FOR UPDATE SKIP LOCKED
+  ), claimed AS (
+    UPDATE async_tasks AS t
+    SET status = 'running', ready = NULL, locked_by = :workerId,
+        locked_until = ${later('postgres', 'lease')}, started_at = now(), updated_at = now()
+    FROM picked WHERE t.id = picked.id
+    RETURNING t.*
+  )`
+}
+
+/** SQLite: one statement. `leaseAt` and `now` are the host's clock (the database's). */
+function sqliteClaim(request: ClaimRequest): string {
+  return `UPDATE async_tasks
+    SET status = 'running', ready = NULL, locked_by = :workerId, locked_until = :leaseAt,
+        started_at = :now, updated_at = :now
+    WHERE id IN (
+      SELECT id FROM async_tasks WHERE ready = 1 ${condition('sqlite', request)}
+      ${ORDER} LIMIT :limit
+    )
+    RETURNING *`
+}
+
+/** MySQL/MariaDB: the locking read, with the database's time to stamp the claim with. */
+function mysqlPick(request: ClaimRequest): string {
+  const index = request.queue === null ? 'async_tasks_claim_any' : 'async_tasks_claim_queue'
+  return `SELECT *, ${NOW.mysql} AS claimed_at FROM async_tasks FORCE INDEX (${index})
+    WHERE ready = 1 ${condition('mysql', request)}
+    ${ORDER} LIMIT :limit
+    FOR UPDATE SKIP LOCKED`
+}
+
+const MYSQL_MARK = `UPDATE async_tasks
+  SET status = 'running', ready = NULL, locked_by = :workerId,
+      locked_until = DATE_ADD(:claimedAt, INTERVAL :leaseMs * 1000 MICROSECOND),
+      started_at = :claimedAt, updated_at = :claimedAt
+  WHERE id IN (:ids)`
+
+/**
+ * Claims on one connection. MySQL/MariaDB: the caller runs this inside a
+ * transaction of ours (Connections.transaction); the others are one statement.
+ * `date` formats a Date as a parameter of the dialect.
+ */
+export async function claimOn(
+  exec: Exec,
+  dialect: Dialect,
+  request: ClaimRequest,
+  date: (d: Date) => unknown,
+): Promise<TaskRow[]> {
+  if (request.limit <= 0) return []
+  if (dialect === 'sqlite') {
+    const now = new Date()
+    const { rows } = await exec(sqliteClaim(request), {
+      ...claimValues(request),
+      now: date(now),
+      leaseAt: date(new Date(now.getTime() + request.leaseMs)),
+    })
+    return rows.map(fromDb).sort(byClaimOrder)
+  }
+  if (!isMysql(dialect)) {
+    const sql = `WITH ${claimCtes(request)} SELECT * FROM claimed`
+    const { rows } = await exec(sql, claimValues(request))
+    return rows.map(fromDb).sort(byClaimOrder)
+  }
+  const { rows } = await exec(mysqlPick(request), claimValues(request))
+  if (rows.length === 0) return []
+  const claimedAt = rows[0]?.claimed_at as Date
+  await exec(MYSQL_MARK, {
+    workerId: request.workerId,
+    leaseMs: request.leaseMs,
+    claimedAt: date(claimedAt),
+    ids: rows.map((row) => row.id),
+  })
+  return rows.map((row) => ({
+    ...fromDb(row),
+    status: 'running' as const,
+    ready: null,
+    lockedBy: request.workerId,
+    lockedUntil: new Date(claimedAt.getTime() + request.leaseMs),
+    startedAt: claimedAt,
+    updatedAt: claimedAt,
+  }))
+}

@@ -1,0 +1,186 @@
+/**
+ * complete: running → succeeded | failed | pending again (retry, with its
+ * delay). One UPDATE writes a whole batch of outcomes, of any mix of kinds;
+ * a single outcome is a batch of one. Every row is guarded by the lease
+ * (`locked_by` = this worker and still `running`): a worker whose task was
+ * presumed dead and taken over writes nothing, so a task is never finished
+ * twice, and the statement tells which rows were still ours.
+ *
+ * `attempts` counts in SQL (`attempts + 1`, capped at the column's largest
+ * value so a corrupt count cannot make the write fail), the same for every
+ * kind. Times come from the database's clock.
+ *
+ * - PostgreSQL: the batch travels as one array per column (`unnest`), so
+ *   the text is the same for every batch size; as CTE parts, so step.ts can
+ *   add the next claim to the same statement.
+ * - SQLite: `UPDATE … FROM (VALUES …) RETURNING id`.
+ * - MySQL/MariaDB: `UPDATE … JOIN (SELECT … UNION ALL …)`, no RETURNING:
+ *   when fewer rows changed than were sent, some lease was lost, and the
+ *   caller redoes the batch after a locking read of the rows still ours.
+ */
+import type { Exec } from './connection.js'
+import { isMysql, NOW, type Dialect } from './dialect.js'
+import type { Values } from './sql.js'
+
+/** How one run ended, as the worker hands it to the lifecycle. */
+export interface Finished {
+  id: number
+  kind: 'succeeded' | 'retry' | 'failed'
+  /** Succeeded: the return value; failed: the rebuilt error (tagged JSON). */
+  resultJson: string | null
+  /** Retry and failed: `Name: message`. */
+  error: string | null
+  /** Retry and failed: every attempt's error so far (JSON). */
+  historyJson: string | null
+  /** Retry: ms until the next run. */
+  delayMs: number
+  /** When it really started, if later than its claim (prefetch). */
+  startedAt: Date | null
+}
+
+const KIND = { succeeded: 's', retry: 'r', failed: 'f' } as const
+const INT_MAX = 2147483647
+
+function runAt(dialect: Dialect): string {
+  if (dialect === 'postgres') return "(now() + v.delay_ms * interval '1 millisecond')"
+  if (isMysql(dialect)) return 'DATE_ADD(NOW(3), INTERVAL v.delay_ms * 1000 MICROSECOND)'
+  return 'v.run_at'
+}
+
+/** The SET list, shared by every dialect (MySQL's multi-table UPDATE qualifies targets). */
+function assignments(dialect: Dialect): string {
+  const q = isMysql(dialect) ? 't.' : ''
+  const now = NOW[dialect]
+  return `${q}status = CASE v.kind WHEN 's' THEN 'succeeded' WHEN 'f' THEN 'failed' ELSE 'pending' END,
+    ${q}success = CASE v.kind WHEN 's' THEN TRUE WHEN 'f' THEN FALSE ELSE NULL END,
+    ${q}ready = CASE v.kind WHEN 'r' THEN 0 ELSE NULL END,
+    ${q}result = CASE v.kind WHEN 'r' THEN t.result ELSE v.result END,
+    ${q}error = CASE v.kind WHEN 's' THEN t.error ELSE v.error END,
+    ${q}attempt_errors = CASE v.kind WHEN 's' THEN t.attempt_errors ELSE v.history END,
+    ${q}scheduled_at = CASE v.kind WHEN 'r' THEN ${runAt(dialect)} ELSE t.scheduled_at END,
+    ${q}finished_at = CASE v.kind WHEN 'r' THEN NULL ELSE ${now} END,
+    ${q}started_at = COALESCE(v.started_at, t.started_at),
+    ${q}attempts = CASE WHEN t.attempts < ${INT_MAX} THEN t.attempts + 1 ELSE t.attempts END,
+    ${q}locked_by = NULL, ${q}locked_until = NULL, ${q}updated_at = ${now}`
+}
+
+const GUARD = "t.locked_by = :workerId AND t.status = 'running'"
+
+/** PostgreSQL: the batch as CTE parts `v` and `done` (RETURNING the ids still ours). */
+export function completeCtes(): string {
+  return `v AS (
+    SELECT * FROM unnest(:ids::bigint[], :kinds::text[], :results::text[], :errors::text[],
+                         :histories::text[], :delays::int[], :starts::timestamptz[])
+      AS v(id, kind, result, error, history, delay_ms, started_at)
+  ), done AS (
+    UPDATE async_tasks AS t SET ${assignments('postgres')}
+    FROM v WHERE t.id = v.id AND ${GUARD}
+    RETURNING t.id
+  )`
+}
+
+/** PostgreSQL: the values of completeCtes(), a column per array. */
+export function completeArrays(batch: Finished[]): Values {
+  return {
+    ids: batch.map((f) => f.id),
+    kinds: batch.map((f) => KIND[f.kind]),
+    results: batch.map((f) => f.resultJson),
+    errors: batch.map((f) => f.error),
+    histories: batch.map((f) => f.historyJson),
+    delays: batch.map((f) => Math.min(Math.round(f.delayMs), INT_MAX)),
+    starts: batch.map((f) => f.startedAt),
+  }
+}
+
+/** SQLite and MySQL: the batch as rows of named parameters. */
+function rowValues(
+  batch: Finished[],
+  values: Values,
+  date: (d: Date) => unknown,
+  now: number,
+): string[] {
+  return batch.map((f, i) => {
+    values[`id${i}`] = f.id
+    values[`k${i}`] = KIND[f.kind]
+    values[`r${i}`] = f.resultJson
+    values[`e${i}`] = f.error
+    values[`h${i}`] = f.historyJson
+    values[`d${i}`] = Math.min(Math.round(f.delayMs), INT_MAX)
+    values[`a${i}`] = date(new Date(now + f.delayMs))
+    values[`s${i}`] = f.startedAt && date(f.startedAt)
+    return `:id${i}, :k${i}, :r${i}, :e${i}, :h${i}, :d${i}, :a${i}, :s${i}`
+  })
+}
+
+const COLUMNS = ['id', 'kind', 'result', 'error', 'history', 'delay_ms', 'run_at', 'started_at']
+
+/**
+ * Writes a batch on one connection; resolves to the ids that were still
+ * this worker's. MySQL/MariaDB: the caller runs it inside a transaction of
+ * ours, and a `LeaseLost` rejection means "roll back and call again with
+ * `locking`": that variant first reads which rows are still ours.
+ */
+export async function completeOn(
+  exec: Exec,
+  dialect: Dialect,
+  batch: Finished[],
+  workerId: string,
+  date: (d: Date) => unknown,
+  locking = false,
+): Promise<Set<number>> {
+  if (batch.length === 0) return new Set()
+  if (dialect === 'postgres') {
+    const { rows } = await exec(`WITH ${completeCtes()} SELECT id FROM done`, {
+      ...completeArrays(batch),
+      workerId,
+    })
+    return new Set(rows.map((row) => Number(row.id)))
+  }
+  const now = Date.now()
+  const values: Values = { workerId, now: date(new Date(now)) }
+  if (dialect === 'sqlite') {
+    const rows = rowValues(batch, values, date, now).map((r) => `(${r})`)
+    const sql = `WITH v(${COLUMNS.join(', ')}) AS (VALUES ${rows.join(', ')})
+      UPDATE async_tasks AS t SET ${assignments(dialect)}
+      FROM v WHERE t.id = v.id AND ${GUARD}
+      RETURNING id`
+    const result = await exec(sql, values)
+    return new Set(result.rows.map((row) => Number(row.id)))
+  }
+  return completeMysql(exec, batch, values, date, now, locking)
+}
+
+/** Thrown inside a MySQL transaction when a batch met a lost lease. */
+export class LeaseLost extends Error {}
+
+async function completeMysql(
+  exec: Exec,
+  batch: Finished[],
+  values: Values,
+  date: (d: Date) => unknown,
+  now: number,
+  locking: boolean,
+): Promise<Set<number>> {
+  let mine = batch
+  if (locking) {
+    const { rows } = await exec(
+      `SELECT id FROM async_tasks WHERE id IN (:ids) AND locked_by = :workerId AND status = 'running' FOR UPDATE`,
+      { ids: batch.map((f) => f.id), workerId: values.workerId },
+    )
+    const owned = new Set(rows.map((row) => Number(row.id)))
+    mine = batch.filter((f) => owned.has(f.id))
+    if (mine.length === 0) return owned
+  }
+  const selects = rowValues(mine, values, date, now).map((r, i) => {
+    const names = r.split(', ')
+    return i === 0
+      ? `SELECT ${names.map((n, c) => `${n} AS ${COLUMNS[c] as string}`).join(', ')}`
+      : `SELECT ${r}`
+  })
+  const sql = `UPDATE async_tasks AS t JOIN (${selects.join(' UNION ALL ')}) AS v ON t.id = v.id
+    SET ${assignments('mysql')}
+    WHERE ${GUARD}`
+  const { affected } = await exec(sql, values)
+  if (affected !== mine.length) throw new LeaseLost()
+  return new Set(mine.map((f) => f.id))
+}

@@ -1,0 +1,67 @@
+/**
+ * Statements are written once with named parameters (`:id`, `:ids`) and
+ * compiled per dialect to the driver's positional form: `$1` for pg, `?`
+ * for mysql2 and sqlite3. Values always travel as parameters, never inside
+ * the SQL text. An array value is one `$n` (an SQL array) on PostgreSQL and
+ * a `?, ?, ?` list on the others; an empty list reads as `NULL`, which
+ * matches nothing in `IN (…)`.
+ */
+import type { Dialect } from './dialect.js'
+
+export type Values = Record<string, unknown>
+
+export interface Compiled {
+  sql: string
+  params: unknown[]
+}
+
+// `:name`, but not the `::type` of a PostgreSQL cast.
+const NAME = /(?<![:\w]):([A-Za-z_]\w*)/g
+
+interface Template {
+  parts: string[]
+  names: string[]
+}
+
+const cache = new Map<string, Template>()
+
+function parse(text: string): Template {
+  let template = cache.get(text)
+  if (!template) {
+    const split = text.split(NAME)
+    const parts: string[] = []
+    const names: string[] = []
+    split.forEach((piece, i) => (i % 2 === 0 ? parts.push(piece) : names.push(piece)))
+    template = { parts, names }
+    cache.set(text, template)
+  }
+  return template
+}
+
+/** Binds `values` to the named parameters of `text` for `dialect`. */
+export function bind(dialect: Dialect, text: string, values: Values): Compiled {
+  const { parts, names } = parse(text)
+  const params: unknown[] = []
+  const numbered = new Map<string, number>()
+  let sql = parts[0] as string
+  names.forEach((name, i) => {
+    if (!(name in values)) throw new Error(`sequelize-async: no value for :${name} in ${text}`)
+    const value = values[name]
+    if (dialect === 'postgres') {
+      let n = numbered.get(name)
+      if (n === undefined) {
+        params.push(value)
+        numbered.set(name, (n = params.length))
+      }
+      sql += `$${n}`
+    } else if (Array.isArray(value)) {
+      params.push(...(value as unknown[]))
+      sql += value.length === 0 ? 'NULL' : Array.from(value, () => '?').join(', ')
+    } else {
+      params.push(value)
+      sql += '?'
+    }
+    sql += parts[i + 1] as string
+  })
+  return { sql, params }
+}

@@ -1,0 +1,83 @@
+/**
+ * A worker's step: the outcomes of the runs that just ended, and the claim
+ * of the next tasks, in one round trip where the dialect allows it. A busy
+ * worker then pays one commit per step instead of one per outcome plus one
+ * per claim.
+ *
+ * - PostgreSQL: one statement, both as data-modifying CTEs. They touch
+ *   different rows (a finished row is no longer `ready = 1`), and the
+ *   statement is atomic, so a crash between the two cannot happen.
+ * - MySQL/MariaDB and SQLite: one transaction of ours around complete.ts
+ *   and claim.ts, so one commit (one log flush) for both.
+ */
+import { claimCtes, claimOn, claimValues, type ClaimRequest } from './claim.js'
+import { completeArrays, completeCtes, completeOn, LeaseLost, type Finished } from './complete.js'
+import type { Connections, Exec } from './connection.js'
+import type { Dialect } from './dialect.js'
+import { byClaimOrder, fromDb, type TaskRow } from './row.js'
+
+export interface Step {
+  /** Ids of the outcomes written (the rest had lost their lease). */
+  owned: Set<number>
+  /** The tasks claimed, in claim order. */
+  claimed: TaskRow[]
+}
+
+const NO_CLAIM: ClaimRequest = { queue: null, exclude: [], limit: 0, workerId: '', leaseMs: 0 }
+
+async function stepPostgres(exec: Exec, batch: Finished[], request: ClaimRequest): Promise<Step> {
+  const sql = `WITH ${completeCtes()}, ${claimCtes(request)}
+    SELECT d.ids AS done_ids, c.*
+    FROM (SELECT array_agg(id) AS ids FROM done) AS d LEFT JOIN claimed AS c ON true`
+  const { rows } = await exec(sql, {
+    ...completeArrays(batch),
+    ...claimValues(request),
+    workerId: request.workerId,
+  })
+  const done = (rows[0]?.done_ids as Array<string | number> | null) ?? []
+  const claimed = rows.filter((row) => row.id !== null).map(fromDb)
+  return { owned: new Set(done.map(Number)), claimed: claimed.sort(byClaimOrder) }
+}
+
+/**
+ * Records `batch` (outcomes of this worker's runs) and claims per
+ * `request` (null or limit 0: no claim).
+ */
+export async function step(
+  connections: Connections,
+  dialect: Dialect,
+  batch: Finished[],
+  request: ClaimRequest | null,
+  workerId: string,
+  date: (d: Date) => unknown,
+): Promise<Step> {
+  const claim = request && request.limit > 0 ? request : null
+  if (batch.length === 0 && !claim) return { owned: new Set(), claimed: [] }
+  if (dialect === 'postgres') {
+    if (!claim) {
+      return connections.with(async (exec) => ({
+        owned: await completeOn(exec, dialect, batch, workerId, date),
+        claimed: [],
+      }))
+    }
+    return connections.with((exec) => stepPostgres(exec, batch, claim))
+  }
+  // SQLite runs one statement alone without a transaction of ours.
+  if (dialect === 'sqlite' && (batch.length === 0 || !claim)) {
+    return connections.with(async (exec) => ({
+      owned: await completeOn(exec, dialect, batch, workerId, date),
+      claimed: claim ? await claimOn(exec, dialect, claim, date) : [],
+    }))
+  }
+  const inOne = (locking: boolean): Promise<Step> =>
+    connections.transaction(async (exec) => ({
+      owned: await completeOn(exec, dialect, batch, workerId, date, locking),
+      claimed: await claimOn(exec, dialect, claim ?? NO_CLAIM, date),
+    }))
+  try {
+    return await inOne(false)
+  } catch (err) {
+    if (!(err instanceof LeaseLost)) throw err
+    return inOne(true)
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Transitions no worker asked for, run by every worker's upkeep:
+ *
+ * - promote: pending and scheduled → pending and due (`ready` 0 → 1), a
+ *   bounded batch per call so one call never holds locks on a huge backlog.
+ *   It reads only the `ready = 0` range by time (the due index).
+ * - rescue: running with an expired lease (its worker was killed or cut off)
+ *   → pending again, or failed with WorkerLostError once it has lost its
+ *   worker `maxInterruptions` times, so a task that kills its worker every
+ *   time cannot take the workers down in a loop.
+ *
+ * Each is written as `SET … WHERE <condition>`, so that a batch which fails
+ * (a row the database refuses) can be redone row by row, skipping only the
+ * row that fails (see Lifecycle.eachOrAll).
+ */
+import { NOW, type Dialect } from './dialect.js'
+
+const INT_MAX = 2147483647
+const plusOne = (column: string): string =>
+  `${column} = CASE WHEN ${column} < ${INT_MAX} THEN ${column} + 1 ELSE ${column} END`
+
+export interface SetWhere {
+  set: string
+  where: string
+  /** The candidates, in the order the batch takes them, at most :batch. */
+  pick: string
+}
+
+export function promote(d: Dialect): SetWhere {
+  const where = `ready = 0 AND scheduled_at <= ${NOW[d]}`
+  return {
+    set: 'ready = 1',
+    where,
+    pick: `SELECT id FROM async_tasks WHERE ${where} ORDER BY scheduled_at LIMIT :batch`,
+  }
+}
+
+/** Lost for good: the last interruption allowed. */
+export function failLost(d: Dialect): SetWhere {
+  const now = NOW[d]
+  const where = `status = 'running' AND locked_until < ${now} AND interruptions >= :maxInterruptions - 1`
+  return {
+    set: `status = 'failed', success = FALSE, ready = NULL, locked_by = NULL, locked_until = NULL,
+      ${plusOne('interruptions')}, ${plusOne('attempts')},
+      error = :error, result = :result, finished_at = ${now}, updated_at = ${now}`,
+    where,
+    pick: `SELECT id FROM async_tasks WHERE ${where} ORDER BY id LIMIT :batch`,
+  }
+}
+
+export function requeueLost(d: Dialect): SetWhere {
+  const now = NOW[d]
+  const where = `status = 'running' AND locked_until < ${now}`
+  return {
+    set: `status = 'pending', ready = 1, locked_by = NULL, locked_until = NULL,
+      ${plusOne('interruptions')}, updated_at = ${now}`,
+    where,
+    pick: `SELECT id FROM async_tasks WHERE ${where} ORDER BY id LIMIT :batch`,
+  }
+}
+
+/**
+ * The batch statement: the candidates picked, then updated with the
+ * condition checked again. PostgreSQL skips rows another worker's upkeep
+ * holds; MySQL/MariaDB update with ORDER BY … LIMIT (no subquery on the
+ * table being updated), in the index's order.
+ */
+export function batchSql(d: Dialect, s: SetWhere): string {
+  if (d === 'mysql' || d === 'mariadb') {
+    const order = s.pick.slice(s.pick.indexOf('ORDER BY'))
+    return `UPDATE async_tasks SET ${s.set} WHERE ${s.where} ${order}`
+  }
+  const lock = d === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : ''
+  return `UPDATE async_tasks SET ${s.set} WHERE id IN (${s.pick}${lock}) AND ${s.where}`
+}
+
+/** The same for one row. */
+export const oneSql = (s: SetWhere): string =>
+  `UPDATE async_tasks SET ${s.set} WHERE id = :id AND ${s.where}`

@@ -1,0 +1,95 @@
+/**
+ * The records of tasks that start together, loaded with one query per model
+ * (`findAll` by primary key, so default scopes and paranoid models behave as
+ * `findByPk` does) right before their methods run: a task always sees the
+ * record as it is when it starts, never as it was when enqueued. A record
+ * gone meanwhile fails only the tasks that needed it, with
+ * RecordNotFoundError. Each task gets its own instance, even when several
+ * tasks of the group name the same record.
+ */
+import type { Model, ModelStatic } from 'sequelize'
+import type { Context } from './context.js'
+import { RecordNotFoundError, UnknownTargetError } from './errors.js'
+import type { RecordRef } from './record-ref.js'
+
+interface ByModel {
+  model: ModelStatic<Model> | undefined
+  ids: Set<string>
+  found: Map<string, Model>
+  error: unknown
+  /** Ids already handed to a task: the next one gets a copy. */
+  served: Set<string>
+}
+
+export class RecordGroup {
+  private readonly byModel = new Map<string, ByModel>()
+
+  constructor(private readonly ctx: Context) {}
+
+  /** Notes a record a task of the group will need. */
+  want(ref: RecordRef): void {
+    let entry = this.byModel.get(ref.model)
+    if (!entry) {
+      const model = this.ctx.registry.model(ref.model)
+      entry = { model, ids: new Set(), found: new Map(), error: undefined, served: new Set() }
+      this.byModel.set(ref.model, entry)
+    }
+    entry.ids.add(String(ref.id))
+  }
+
+  /** One query per model for every record wanted. */
+  async load(): Promise<void> {
+    await Promise.all(
+      [...this.byModel.values()].map(async (entry) => {
+        if (!entry.model || entry.ids.size === 0) return
+        const model = entry.model
+        const pk = model.primaryKeyAttribute
+        try {
+          const ids = [...entry.ids]
+          const records =
+            ids.length === 1
+              ? [await model.findByPk(ids[0])].filter((r): r is Model => r !== null)
+              : await model.findAll({ where: { [pk]: ids } as never })
+          for (const record of records) entry.found.set(String(record.get(pk)), record)
+        } catch (err) {
+          entry.error = err
+        }
+      }),
+    )
+  }
+
+  /** The loaded record for `ref`; throws what a task that needs it must fail with. */
+  take(ref: RecordRef): Model {
+    const entry = this.byModel.get(ref.model)
+    if (!entry?.model) {
+      throw new UnknownTargetError(
+        `A stored task refers to "${ref.model}", which is not a model of this Sequelize instance.`,
+      )
+    }
+    if (entry.error !== undefined) throw entry.error as Error
+    const key = String(ref.id)
+    const record = entry.found.get(key)
+    if (!record) {
+      throw new RecordNotFoundError(
+        `${ref.model} with id ${ref.id} no longer exists (deleted after the task was enqueued).`,
+      )
+    }
+    if (!entry.served.has(key)) {
+      entry.served.add(key)
+      return record
+    }
+    return copy(entry.model, record)
+  }
+}
+
+/** A second instance of a loaded record, sharing no mutable value with it. */
+function copy(model: ModelStatic<Model>, record: Model): Model {
+  const values = record.dataValues as Record<string, unknown>
+  let own: Record<string, unknown>
+  try {
+    own = structuredClone(values)
+  } catch {
+    own = { ...values }
+  }
+  return model.build(own as never, { isNewRecord: false, raw: true })
+}

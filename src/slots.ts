@@ -1,0 +1,244 @@
+/**
+ * A worker's slots. Claimed tasks wait in a buffer (leased: claimed ahead
+ * with `prefetch`, or the rest of a claim), start in groups whose records
+ * load together, and end with an outcome that is written with the claim of
+ * the next tasks in the same round trip (the lifecycle's step). A finished
+ * task frees its slot at once; its lease is kept (heartbeat) until the
+ * outcome is stored.
+ *
+ * Default: each outcome is written as soon as its run ends. With
+ * `batchCompletions`, outcomes that end while a write is in flight go
+ * together in the next one (group commit): one write in flight per worker.
+ */
+import type { Context } from './context.js'
+import { execute, prepare, type Prepared } from './executor.js'
+import type { ClaimRequest, Finished, TaskRow } from './lifecycle/index.js'
+import { finishRun, unstorable } from './outcome.js'
+import { Recorder, type Ending } from './recorder.js'
+
+export interface SlotOptions {
+  workerId: string
+  concurrency: number
+  prefetch: number
+  batch: boolean
+  leaseMs: number
+  /** In order of precedence; `'*'` for every queue. */
+  queues: string[]
+}
+
+export interface SlotHooks {
+  start(row: TaskRow): void
+  ended(ending: Ending, recorded: Finished['kind'] | 'lost'): void
+  fault(what: string, err: unknown): void
+}
+
+interface Running {
+  row: TaskRow
+  abort: AbortController
+  /** When it really started, if it waited in the buffer after its claim. */
+  startedLate: Date | null
+}
+
+const MAX_BATCH = 200
+
+export class Slots {
+  readonly running = new Map<number, Running>()
+  readonly buffer: TaskRow[] = []
+  /** Whether claims may be made (a started worker, or workOff()). */
+  accepting = false
+  /** Paused queues, as upkeep last read them. */
+  paused = new Set<string>()
+  /** Queues a claim came back short from, since the last look for work. */
+  private readonly drained = new Set<string>()
+  private claimingFor = 0
+  private readonly recorder: Recorder
+  private readonly endings: Ending[] = []
+  private flushing = false
+  private waiters: Array<() => void> = []
+
+  constructor(
+    private readonly ctx: Context,
+    private readonly options: SlotOptions,
+    private readonly hooks: SlotHooks,
+  ) {
+    this.recorder = new Recorder(ctx, options.workerId, {
+      settled: (ending, recorded) => this.hooks.ended(ending, recorded),
+      fault: (what, err) => this.hooks.fault(what, err),
+    })
+  }
+
+  /** Ids whose lease this worker must keep: running, claimed ahead, outcome not yet stored. */
+  leased(): number[] {
+    return [...this.running.keys(), ...this.buffer.map((row) => row.id), ...this.recorder.unsaved]
+  }
+
+  /** Nothing claimed, running or being written, and every queue came back short. */
+  get idle(): boolean {
+    return (
+      this.running.size === 0 &&
+      this.buffer.length === 0 &&
+      this.claimingFor === 0 &&
+      this.recorder.unsaved.size === 0 &&
+      this.nextQueue() === undefined
+    )
+  }
+
+  /** Claims or outcome writes still on their way. */
+  get writing(): boolean {
+    return this.claimingFor > 0 || this.recorder.unsaved.size > 0
+  }
+
+  /** After a wake-up (new work may be due): every queue is worth a claim again. */
+  lookAgain(): void {
+    this.drained.clear()
+  }
+
+  /** Claims for free slots (and the buffer) from each queue in turn; resolves to how many. */
+  async fill(): Promise<number> {
+    let claimed = 0
+    for (let request = this.request(); request; request = this.request()) {
+      claimed += await this.write([], request)
+    }
+    return claimed
+  }
+
+  /** Resolves when something changed (a write settled, a task ended). */
+  changed(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve))
+  }
+
+  /** Hands back what was claimed ahead and not started; resolves to the ids. */
+  takeBuffer(): number[] {
+    return this.buffer.splice(0).map((row) => row.id)
+  }
+
+  /** Outcome writes give up retrying (the worker has stopped). */
+  close(): void {
+    this.recorder.closing = true
+  }
+
+  private notify(): void {
+    const waiters = this.waiters
+    this.waiters = []
+    for (const wake of waiters) wake()
+  }
+
+  private nextQueue(): string | undefined {
+    return this.options.queues.find(
+      (q) => !this.drained.has(q) && (q === '*' || !this.paused.has(q)),
+    )
+  }
+
+  /** What the next write should claim, if anything. */
+  private request(): ClaimRequest | null {
+    if (!this.accepting) return null
+    const { concurrency, prefetch, workerId, leaseMs } = this.options
+    // The buffer is topped up once it is half empty, so one claim serves several tasks.
+    if (prefetch > 0 && this.buffer.length > prefetch / 2) return null
+    const want = concurrency + prefetch - this.running.size - this.buffer.length - this.claimingFor
+    const queue = want > 0 ? this.nextQueue() : undefined
+    if (queue === undefined) return null
+    const all = queue === '*'
+    return {
+      queue: all ? null : queue,
+      exclude: all ? [...this.paused] : [],
+      limit: want,
+      workerId,
+      leaseMs,
+    }
+  }
+
+  /**
+   * One round trip: `batch` stored, and `request` claimed. A failed write
+   * of outcomes goes to the recorder (retried, never dropped); a failed
+   * pure claim rejects, for the worker's loop to log and wait on.
+   */
+  private async write(batch: Ending[], request: ClaimRequest | null): Promise<number> {
+    if (request) this.claimingFor += request.limit
+    try {
+      const finished = batch.map((e) => e.finished)
+      const step = await this.ctx.lifecycle.step(finished, request, this.options.workerId)
+      this.recorder.settle(batch, step.owned)
+      if (request && step.claimed.length < request.limit) this.drained.add(request.queue ?? '*')
+      this.buffer.push(...step.claimed)
+      return step.claimed.length
+    } catch (err) {
+      if (batch.length === 0) throw err
+      await this.recorder.recover(batch, err)
+      return 0
+    } finally {
+      if (request) this.claimingFor -= request.limit
+      this.startFromBuffer()
+      this.notify()
+    }
+  }
+
+  private record(ending: Ending): void {
+    this.recorder.unsaved.add(ending.row.id)
+    if (!this.options.batch) {
+      void this.write([ending], this.request())
+      return
+    }
+    this.endings.push(ending)
+    if (!this.flushing) void this.flush()
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true
+    try {
+      while (this.endings.length > 0) {
+        await this.write(this.endings.splice(0, MAX_BATCH), this.request())
+      }
+    } finally {
+      this.flushing = false
+    }
+  }
+
+  /** Starts buffered tasks in free slots, as one group. */
+  startFromBuffer(): void {
+    const free = this.options.concurrency - this.running.size
+    if (free <= 0 || this.buffer.length === 0 || !this.accepting) return
+    const rows = this.buffer.splice(0, free)
+    const late = this.options.prefetch > 0 ? new Date() : null
+    for (const row of rows) {
+      this.running.set(row.id, { row, abort: new AbortController(), startedLate: late })
+    }
+    void prepare(this.ctx, rows).then((group) => {
+      for (const prepared of group) void this.run(prepared)
+    })
+  }
+
+  private async run(prepared: Prepared): Promise<void> {
+    const { row } = prepared
+    const entry = this.running.get(row.id) as Running
+    this.hooks.start(row)
+    const began = performance.now()
+    const outcome = await execute(this.ctx, prepared, entry.abort)
+    const ms = Math.round(performance.now() - began)
+    this.running.delete(row.id)
+    const value = outcome.ok ? outcome.value : undefined
+    let ending: Ending
+    try {
+      const { finished, error } = finishRun(this.ctx, row, outcome, entry.startedLate)
+      ending = { row, finished, error, value, ms, tries: 0 }
+    } catch (err) {
+      // Nothing a method returns or throws may keep its slot or its row.
+      ending = {
+        row,
+        finished: unstorable(row, err, entry.startedLate),
+        error: err,
+        value,
+        ms,
+        tries: 0,
+      }
+    }
+    this.record(ending)
+    this.startFromBuffer()
+    this.notify()
+  }
+
+  /** Aborts the runs still going (after they were released at shutdown). */
+  abortAll(reason: Error): void {
+    for (const entry of this.running.values()) entry.abort.abort(reason)
+  }
+}
