@@ -12,8 +12,9 @@ import { createDatabase, databaseName, dialects, dropDatabase } from './helpers/
 import { killProcessesIn, waitFor } from './helpers/host-app-processes.js'
 
 // A task row as anyone who can write the table could leave it: escape
-// sequences in the label, queue, error and stack (title change, screen clear,
-// hidden text, a hyperlink, the one-byte CSI U+009B, a right-to-left override).
+// sequences in the label, queue, status, error and stack (title change, screen
+// clear, hidden text, a hyperlink, the one-byte CSI U+009B, a right-to-left
+// override).
 // String.raw: the escapes are for hostile.js to read, not for this file.
 const HOSTILE = String.raw`'use strict'
 const db = require('./models')
@@ -28,7 +29,7 @@ const db = require('./models')
     scheduledAt: new Date(),
     finishedAt: new Date(),
     ready: null,
-    status: 'failed',
+    status: 'done' + ESC + '[8m',
     success: false,
     error: 'Error: boom' + ESC + '[8m hidden\r',
     attempts: 1,
@@ -203,6 +204,10 @@ describe.each(dialects().map((dialect) => ({ dialect, name: dialect.name })))(
         'Error: boom\n    at evil (\\x1b]8;;http://evil.example\\x1b\\)\n\\x9b2J',
       )
       expect(shown).toMatch(/^args\s+\["\\u009b31m","\\u202egnp\.exe"\]$/m)
+      const cancel = app.run(process.execPath, ['script/async', 'cancel', String(id)])
+      expect(cancel.status).not.toBe(0)
+      expect(cancel.stderr).not.toMatch(raw)
+      expect(cancel.stderr).toContain('is done\\x1b[8m; only pending tasks can be cancelled')
       const stats = cli('stats')
       expect(stats).not.toMatch(raw)
       expect(stats).toContain('mail\\x1b[31m')
