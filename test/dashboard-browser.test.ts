@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { BrowserContext, Page } from 'playwright-core'
 import type { Sequelize } from 'sequelize'
 import {
@@ -395,11 +395,18 @@ describe.skipIf(!hasChromium)('dashboard in headless chromium', () => {
       ])
       return response
     }
-    for (let i = 0; i < 5; i++) expect((await attempt(`wrong-${i}`)).status()).toBe(401)
-    const slowed = await attempt('browser-test-token')
-    expect(slowed.status()).toBe(429)
-    expect(slowed.headers()['retry-after']).toBe('1')
-    await expect(page.locator('.problem').textContent()).resolves.toContain('try again in 1 s')
+    // The server's clock stands still meanwhile: on a busy machine the 1 s
+    // wait after the fifth wrong token could otherwise pass before the sixth.
+    vi.useFakeTimers({ toFake: ['Date'] })
+    try {
+      for (let i = 0; i < 5; i++) expect((await attempt(`wrong-${i}`)).status()).toBe(401)
+      const slowed = await attempt('browser-test-token')
+      expect(slowed.status()).toBe(429)
+      expect(slowed.headers()['retry-after']).toBe('1')
+      await expect(page.locator('.problem').textContent()).resolves.toContain('try again in 1 s')
+    } finally {
+      vi.useRealTimers()
+    }
     await shoot('slowed')
   })
 
