@@ -18,10 +18,14 @@ export type { Retention } from './retention.js'
 export {
   dashboard,
   startDashboardServer,
+  DashboardConfigError,
   type DashboardOptions,
   type DashboardHandler,
   type DashboardServer,
   type DashboardServerOptions,
+  type SessionOptions,
+  type SessionRecord,
+  type SessionStore,
 } from './dashboard/index.js'
 export type { EnqueueOptions } from './options.js'
 export type { AsyncCapable, MethodName, MethodArgs } from './typing.js'

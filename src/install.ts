@@ -86,7 +86,8 @@ export interface AsyncTasks<C extends Record<string, object> = Record<string, ob
   enqueueRecurring(now?: Date): Promise<number>
   /**
    * The web dashboard as a request handler: `app.use('/async', tasks.dashboard({ token }))`
-   * in Express, or `http.createServer(tasks.dashboard({ basePath: '/async' }))`.
+   * in Express, or `http.createServer(tasks.dashboard({ basePath: '/async', token }))`.
+   * Throws unless given a token of 16+ characters or `auth: false` (docs/dashboard.md).
    */
   dashboard(options?: DashboardOptions): DashboardHandler
   /** Workers seen in the last minute, on every host. */

@@ -2,17 +2,27 @@
  * The dashboard in a real browser (Debian's chromium driven by
  * playwright-core): log in, load every page, filter, open a failed task,
  * retry it through the confirmation and see it really re-run; CSRF and login
- * refusals; a screenshot of each page in test-artifacts/.
+ * refusals; a new session at login, revoked at logout; wrong tokens slowed
+ * down; a screenshot of each page in test-artifacts/. First, without a
+ * browser, the token rules: no dashboard without a token of 16+ characters
+ * unless the host says `auth: false`.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { BrowserContext, Page } from 'playwright-core'
 import type { Sequelize } from 'sequelize'
-import { startDashboardServer, type DashboardServer } from '../src/dashboard/index.js'
+import {
+  dashboard,
+  DashboardConfigError,
+  startDashboardServer,
+  type DashboardServer,
+} from '../src/dashboard/index.js'
 import { createDb, type TestDb } from './helpers/db.js'
 import { defineApp } from './helpers/app.js'
+import { serve } from './helpers/dashboard-client.js'
 import { waitFor } from './helpers/wait.js'
 
 const CHROMIUM = '/usr/bin/chromium'
@@ -34,6 +44,71 @@ const Flaky = {
     return `charged ${customer}`
   },
 }
+
+const ADVICE =
+  /set ASYNC_DASHBOARD_TOKEN to a random string of 16\+ characters, e\.g\. `openssl rand -hex 24`/
+
+/** A port nothing listens on (taken from the OS, then let go). */
+async function freePort(): Promise<number> {
+  const probe = createServer()
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
+  const { port } = probe.address() as { port: number }
+  await new Promise((resolve) => probe.close(resolve))
+  return port
+}
+
+describe('dashboard token rules', () => {
+  let db: TestDb
+  let sequelize: Sequelize
+  let app: ReturnType<typeof defineApp>
+
+  beforeAll(async () => {
+    db = await createDb('sqlite', 'dashboard_token_rules')
+    sequelize = db.connect()
+    app = defineApp(sequelize)
+  })
+  afterAll(async () => {
+    await sequelize?.close()
+    await db?.drop()
+  })
+
+  it('refuses to make a dashboard without a token, saying what to set', () => {
+    // The docs' `token: process.env.ASYNC_DASHBOARD_TOKEN` with the variable unset or empty.
+    const unset = process.env.ASYNC_DASHBOARD_TOKEN_NEVER_SET
+    for (const options of [undefined, {}, { token: unset }, { token: '' }, { auth: true }]) {
+      expect(() => app.tasks.dashboard(options), JSON.stringify(options)).toThrow(
+        DashboardConfigError,
+      )
+      expect(() => dashboard(app.tasks, options)).toThrow(ADVICE)
+      expect(() => dashboard(app.tasks, options)).toThrow(
+        /or pass `auth: false` if your app protects this route itself/,
+      )
+    }
+  })
+
+  it('refuses a token under 16 characters, and a token together with auth: false', () => {
+    expect(() => dashboard(app.tasks, { token: 'fifteen-chars!!' })).toThrow(
+      /token is 15 characters, too short to resist guessing: set ASYNC_DASHBOARD_TOKEN/,
+    )
+    expect(() => dashboard(app.tasks, { token: 'sixteen-chars!!!' })).not.toThrow()
+    expect(() => dashboard(app.tasks, { auth: false })).not.toThrow()
+    expect(() => dashboard(app.tasks, { auth: false, token: 'sixteen-chars!!!' })).toThrow(
+      /both a token and auth: false/,
+    )
+  })
+
+  it('does not start the standalone server without a good token: nothing listens', async () => {
+    const port = await freePort()
+    const lines: string[] = []
+    const logger = { info: (line: string) => void lines.push(line) }
+    await expect(startDashboardServer({ tasks: app.tasks, port, logger })).rejects.toThrow(ADVICE)
+    await expect(
+      startDashboardServer({ tasks: app.tasks, port, logger, token: 'short' }),
+    ).rejects.toThrow(/token is 5 characters/)
+    expect(lines).toEqual([])
+    await expect(fetch(`http://127.0.0.1:${port}/`)).rejects.toThrow()
+  })
+})
 
 describe.skipIf(!hasChromium)('dashboard in headless chromium', () => {
   let db: TestDb
@@ -278,6 +353,73 @@ describe.skipIf(!hasChromium)('dashboard in headless chromium', () => {
       await shoot('workers')
     } finally {
       await worker.stop()
+    }
+  })
+
+  it('gives the browser a new session at login and revokes it on the server at logout', async () => {
+    const sid = async () => (await context.cookies(server.url)).find((c) => c.name === 'async_sid')
+    const loggedIn = (await sid())!
+    expect(loggedIn).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/', secure: false })
+    const replay = (value: string) =>
+      fetch(`${server.url}tasks`, { headers: { Cookie: `async_sid=${value}` } })
+    expect((await replay(loggedIn.value)).status).toBe(200)
+
+    await page.goto(server.url)
+    await page.click('button:has-text("Log out")')
+    expect(page.url()).toBe(`${server.url}login`)
+    const anonymous = (await sid())!.value
+    expect(anonymous).not.toBe(loggedIn.value)
+    expect((await replay(loggedIn.value)).status).toBe(401) // a copied cookie is dead too
+    expect((await page.goto(server.url + 'workers'))?.status()).toBe(401)
+
+    // A cookie planted before the login (session fixation) is not the one that logs in.
+    await context.addCookies([
+      { name: 'async_sid', value: 'planted-by-attacker-0000', url: server.url },
+    ])
+    await page.goto(server.url + 'login')
+    await page.fill('input[name=token]', 'browser-test-token')
+    await page.click('button[type=submit]')
+    await expect(page.locator('h1').textContent()).resolves.toBe('Overview')
+    expect((await sid())!.value).not.toBe('planted-by-attacker-0000')
+    expect((await replay('planted-by-attacker-0000')).status).toBe(401)
+  })
+
+  it('slows down repeated wrong tokens with 429 and Retry-After, even for the right one', async () => {
+    await page.goto(server.url)
+    await page.click('button:has-text("Log out")')
+    const attempt = async (token: string) => {
+      await page.fill('input[name=token]', token)
+      const [response] = await Promise.all([
+        page.waitForResponse((res) => res.request().method() === 'POST'),
+        page.click('button[type=submit]'),
+      ])
+      return response
+    }
+    // The server's clock stands still meanwhile: on a busy machine the 1 s
+    // wait after the fifth wrong token could otherwise pass before the sixth.
+    vi.useFakeTimers({ toFake: ['Date'] })
+    try {
+      for (let i = 0; i < 5; i++) expect((await attempt(`wrong-${i}`)).status()).toBe(401)
+      const slowed = await attempt('browser-test-token')
+      expect(slowed.status()).toBe(429)
+      expect(slowed.headers()['retry-after']).toBe('1')
+      await expect(page.locator('.problem').textContent()).resolves.toContain('try again in 1 s')
+    } finally {
+      vi.useRealTimers()
+    }
+    await shoot('slowed')
+  })
+
+  it('serves without a login only when the host says auth: false', async () => {
+    const open = await serve(dashboard(app.tasks, { basePath: '/open', auth: false }))
+    try {
+      const response = await page.goto(`${open.origin}/open/`)
+      expect(response?.status()).toBe(200)
+      await expect(page.locator('h1').textContent()).resolves.toBe('Overview')
+      await expect(page.locator('input[name=token]').count()).resolves.toBe(0)
+      await expect(page.locator('button:has-text("Log out")').count()).resolves.toBe(0)
+    } finally {
+      await open.close()
     }
   })
 })

@@ -1,6 +1,7 @@
 /**
- * Where the dashboard runs: mounted in Express, as a plain node:http handler
- * without a token, and as the standalone server that insists on one.
+ * Where the dashboard runs: mounted in Express behind the app's own guard
+ * (`auth: false`), as a plain node:http handler, and as the standalone server
+ * that insists on a token.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import express from 'express'
@@ -33,7 +34,7 @@ describe('dashboard mounting and the standalone server', () => {
   it('mounts in Express under its path, leaves other paths to the app and reuses a parsed body', async () => {
     const web = express()
     web.use(express.urlencoded({ extended: false }))
-    web.use('/admin/async', dashboard(app.tasks))
+    web.use('/admin/async', dashboard(app.tasks, { auth: false }))
     web.get('/hello', (_req, res) => {
       res.send('app')
     })
@@ -61,7 +62,7 @@ describe('dashboard mounting and the standalone server', () => {
   })
 
   it('serves plain node:http under basePath and answers 404 outside it', async () => {
-    const server = await serve(dashboard(app.tasks, { basePath: '/ops/' }))
+    const server = await serve(dashboard(app.tasks, { basePath: '/ops/', auth: false }))
     try {
       const client = new Client(server.origin)
       expect((await client.get('/ops')).html).toContain('href="/ops/workers"')
@@ -77,21 +78,23 @@ describe('dashboard mounting and the standalone server', () => {
     }
   })
 
-  it('starts the standalone server on 127.0.0.1 with a generated token it prints', async () => {
+  it('starts the standalone server on 127.0.0.1 behind the given token', async () => {
+    const token = 'standalone-token-0123456789'
     const lines: string[] = []
     const started = await startDashboardServer({
       tasks: app.tasks,
       port: 0,
+      token,
       logger: { info: (line) => lines.push(line) },
     })
     try {
       expect(started.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/)
-      expect(started.token.length).toBeGreaterThanOrEqual(32)
-      expect(lines.join('\n')).toContain(started.token)
+      expect(started.token).toBe(token)
+      expect(lines.join('\n')).not.toContain(token)
       const origin = started.url.replace(/\/$/, '')
       const client = new Client(origin)
       expect((await client.get('/')).status).toBe(401)
-      const login = await client.submit('/login', '/login', { token: started.token })
+      const login = await client.submit('/login', '/login', { token })
       expect(login.status).toBe(303)
       expect(login.headers.getSetCookie().join()).toMatch(/HttpOnly; SameSite=Strict/)
       expect((await client.get('/')).status).toBe(200)
@@ -102,11 +105,11 @@ describe('dashboard mounting and the standalone server', () => {
         'https://evil.example/',
       ]) {
         const other = new Client(origin)
-        const res = await other.submit('/login', '/login', { token: started.token, next })
+        const res = await other.submit('/login', '/login', { token, next })
         expect(res.headers.get('location'), next).toBe('/')
       }
       const bearer = await fetch(`${origin}/tasks`, {
-        headers: { Authorization: `Bearer ${started.token}` },
+        headers: { Authorization: `Bearer ${token}` },
       })
       expect(bearer.status).toBe(200)
     } finally {

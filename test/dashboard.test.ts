@@ -10,6 +10,7 @@ import { Client, serve } from './helpers/dashboard-client.js'
 import { waitFor } from './helpers/wait.js'
 
 const XSS = '<script>alert(1)</script>'
+const TOKEN = 'open-sesame-0123456789'
 const unescape = (text = '') => text.replaceAll('&#x3D;', '=').replaceAll('&amp;', '&')
 const recurring = [
   {
@@ -29,12 +30,12 @@ describe.each(dialects)('dashboard on %s', (dialect) => {
 
   beforeAll(async () => {
     app = t.app
-    server = await serve(dashboard(app.tasks, { basePath: '/async', token: 'sesame' }))
+    server = await serve(dashboard(app.tasks, { basePath: '/async', token: TOKEN }))
   })
   beforeEach(async () => {
     client = new Client(server.origin)
     await client.get('/async/login')
-    await client.submit('/async/login', '/async/login', { token: 'sesame' })
+    await client.submit('/async/login', '/async/login', { token: TOKEN })
   })
   afterAll(async () => {
     await server?.close()
@@ -236,28 +237,28 @@ describe.each(dialects)('dashboard on %s', (dialect) => {
     expect(refused.html).toContain('name="token"')
     expect(refused.html).not.toContain('<table>')
     expect(refused.html).toContain('value="/async/tasks?status&#x3D;failed"')
-    expect((await stranger.post('/async/login', { token: 'sesame' })).status).toBe(403)
+    expect((await stranger.post('/async/login', { token: TOKEN })).status).toBe(403)
     const wrong = await stranger.submit('/async/login', '/async/login', { token: 'nope' })
     expect(wrong.status).toBe(401)
     expect(wrong.html).toContain('That token is not right.')
     const ok = await stranger.submit('/async/login', '/async/login', {
-      token: 'sesame',
+      token: TOKEN,
       next: '/async/tasks?status=failed',
     })
     expect(ok.status).toBe(303)
     expect(ok.headers.get('location')).toBe('/async/tasks?status=failed')
     expect(ok.headers.getSetCookie().join()).toMatch(
-      /async_auth=[^;]+; Path=\/async; HttpOnly; SameSite=Strict/,
+      /async_sid=[^;]+; Path=\/async; HttpOnly; SameSite=Strict/,
     )
     expect((await stranger.get('/async/tasks')).status).toBe(200)
     const offsite = await new Client(server.origin).submit('/async/login', '/async/login', {
-      token: 'sesame',
+      token: TOKEN,
       next: '//evil.example/',
     })
     expect(offsite.headers.get('location')).toBe('/async/')
 
     const bearer = new Client(server.origin)
-    expect((await bearer.get('/async/', { Authorization: 'Bearer sesame' })).status).toBe(200)
+    expect((await bearer.get('/async/', { Authorization: `Bearer ${TOKEN}` })).status).toBe(200)
     expect((await bearer.get('/async/', { Authorization: 'Bearer nope' })).status).toBe(401)
 
     await stranger.submit('/async/', '/async/logout')

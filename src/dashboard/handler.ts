@@ -7,7 +7,17 @@ import type { ServerResponse } from 'node:http'
 import type { AsyncTasks } from '../install.js'
 import type { DashboardOptions } from './options.js'
 import { noticeOf, problemPage, type Page } from './page.js'
-import { loginPage, safeNext, submitLogin } from './pages/login.js'
+import {
+  checkAccess,
+  loginPage,
+  safeNext,
+  sessionCookie,
+  submitLogin,
+  submitLogout,
+  tooManyFailures,
+  type Access,
+  type Guard,
+} from './pages/login.js'
 import {
   FormTooLarge,
   parseRequest,
@@ -15,9 +25,10 @@ import {
   type DashboardRequest,
   type Incoming,
 } from './request.js'
-import { redirect, send, type Cookie, type Reply } from './response.js'
+import { redirect, send, type Reply } from './response.js'
 import { route } from './routes.js'
-import { AUTH_COOKIE, newSessionId, SID_COOKIE, Sessions, validSessionId } from './session.js'
+import { newSessionId, SID_COOKIE, Sessions, validSessionId } from './session.js'
+import { LoginThrottle } from './throttle.js'
 
 /** `(req, res, next?)`: Express middleware and node:http handler in one. */
 export type DashboardHandler = (
@@ -26,17 +37,27 @@ export type DashboardHandler = (
   next?: (err?: unknown) => void,
 ) => void
 
+interface Setup extends Guard {
+  tasks: AsyncTasks
+  pageSize: number
+}
+
+/** Throws DashboardConfigError at once when the options would leave the dashboard open. */
 export function createHandler(tasks: AsyncTasks, options: DashboardOptions = {}): DashboardHandler {
-  const sessions = new Sessions(options.token, options.secret)
-  const pageSize = options.pageSize ?? 50
+  const setup: Setup = {
+    tasks,
+    sessions: new Sessions(options),
+    throttle: new LoginThrottle(),
+    pageSize: options.pageSize ?? 50,
+  }
   return (req, res, next) => {
-    const incoming = parseRequest(req, options.basePath)
+    const incoming = parseRequest(req, options.basePath, options.trustProxy === true)
     if (!incoming) {
       if (next) return next()
       return send(res, { status: 404, body: 'Not found' })
     }
     if (options.secureCookies !== undefined) incoming.secure = options.secureCookies
-    serve(tasks, sessions, pageSize, req, incoming)
+    serve(setup, req, incoming)
       .then((reply) => send(res, reply))
       .catch((err: unknown) => {
         if (err instanceof FormTooLarge) send(res, { status: 413, body: err.message })
@@ -50,48 +71,36 @@ export function createHandler(tasks: AsyncTasks, options: DashboardOptions = {})
   }
 }
 
-async function serve(
-  tasks: AsyncTasks,
-  sessions: Sessions,
-  pageSize: number,
-  req: DashboardRequest,
-  incoming: Incoming,
-): Promise<Reply> {
-  const cookie = (name: string, value: string, maxAge?: number): Cookie => ({
-    name,
-    value,
-    maxAge,
-    path: incoming.base || '/',
-    secure: incoming.secure,
-  })
+async function serve(setup: Setup, req: DashboardRequest, incoming: Incoming): Promise<Reply> {
   const known = incoming.cookies.get(SID_COOKIE)
   const sid = validSessionId(known) ? known : newSessionId()
-  const cookies = sid === known ? [] : [cookie(SID_COOKIE, sid)]
-  const authCookie = incoming.cookies.get(AUTH_COOKIE)
-  const loggedIn = sessions.isAuthenticated(sid, authCookie, incoming.bearer)
+  const access = await checkAccess(setup, incoming, sid)
   const page: Page = {
-    tasks,
+    tasks: setup.tasks,
     req: incoming,
-    pageSize,
+    pageSize: setup.pageSize,
     form: incoming.method === 'POST' ? await readForm(req) : new URLSearchParams(),
     frame: {
       base: incoming.base,
-      csrf: sessions.csrfToken(sid),
-      showLogout: sessions.requiresLogin && loggedIn && incoming.bearer === undefined,
-      showNav: loggedIn,
+      csrf: setup.sessions.csrfToken(sid),
+      showLogout:
+        setup.sessions.requiresLogin && access.kind === 'in' && incoming.bearer === undefined,
+      showNav: access.kind === 'in',
       path: incoming.path,
       notice: noticeOf(incoming.query.get('notice')),
     },
   }
-  const reply = await decide(page, sessions, sid, loggedIn)
-  if (incoming.path === '/logout' && reply.status === 303) cookies.push(cookie(AUTH_COOKIE, '', 0))
+  const reply = await decide(page, setup, sid, access)
+  // A reply that starts or ends a session sets the cookie itself.
+  const setsSid = reply.cookies?.some((c) => c.name === SID_COOKIE)
+  const cookies = sid === known || setsSid ? [] : [sessionCookie(page, sid)]
   return { ...reply, cookies: [...cookies, ...(reply.cookies ?? [])] }
 }
 
-async function decide(page: Page, sessions: Sessions, sid: string, loggedIn: boolean) {
+async function decide(page: Page, guard: Guard, sid: string, access: Access): Promise<Reply> {
   const { method, path, query } = page.req
   const base = page.frame.base
-  if (method === 'POST' && !sessions.checkCsrf(sid, page.form.get('_csrf') ?? undefined)) {
+  if (method === 'POST' && !guard.sessions.checkCsrf(sid, page.form.get('_csrf') ?? undefined)) {
     // Before the login check too: a forged login or logout is refused as well.
     return problemPage(
       page,
@@ -100,13 +109,14 @@ async function decide(page: Page, sessions: Sessions, sid: string, loggedIn: boo
       'The form is missing its CSRF token or it expired; reload the page and try again.',
     )
   }
+  if (access.kind === 'wait') return tooManyFailures(page, access.seconds)
   if (path === '/login') {
-    if (method === 'POST') return submitLogin(page, sessions, sid)
+    if (method === 'POST') return submitLogin(page, guard, sid)
     const next = safeNext(base, query.get('next'))
-    return loggedIn ? redirect(next) : loginPage(page, next, undefined, 200)
+    return access.kind === 'in' ? redirect(next) : loginPage(page, next, undefined, 200)
   }
-  if (path === '/logout' && method === 'POST') return redirect(`${base}/login`)
-  if (!loggedIn) {
+  if (path === '/logout' && method === 'POST') return submitLogout(page, guard, sid)
+  if (access.kind !== 'in') {
     const here = `${base}${path}${query.size ? `?${query.toString()}` : ''}`
     const reply = loginPage(page, method === 'GET' ? here : `${base}/`)
     return { ...reply, headers: { 'WWW-Authenticate': 'Bearer realm="sequelize-async"' } }

@@ -4,14 +4,17 @@
  *
  * ```ts
  * app.use('/async', tasks.dashboard({ token: process.env.ASYNC_DASHBOARD_TOKEN }))
- * http.createServer(dashboard(tasks, { basePath: '/async' }))
+ * app.use('/admin/async', requireAdmin, tasks.dashboard({ auth: false }))
+ * http.createServer(dashboard(tasks, { basePath: '/async', token }))
  * ```
  */
 import type { AsyncTasks } from '../install.js'
 import { createHandler, type DashboardHandler } from './handler.js'
 import type { DashboardOptions } from './options.js'
 
-export type { DashboardOptions } from './options.js'
+export type { DashboardOptions, SessionOptions } from './options.js'
+export type { SessionRecord, SessionStore } from './session-store.js'
+export { DashboardConfigError } from './auth-options.js'
 export type { DashboardHandler } from './handler.js'
 export type { DashboardRequest } from './request.js'
 export {
@@ -23,8 +26,10 @@ export {
 /**
  * A request handler serving the dashboard of `tasks`: Express middleware
  * (`app.use('/async', …)`) or a plain `http.createServer` handler (give
- * `basePath`). Every POST needs the page's CSRF token; with `token` every
- * request also needs a login or `Authorization: Bearer <token>`.
+ * `basePath`). Every request needs a login with `token` or
+ * `Authorization: Bearer <token>`, unless `auth: false`; every POST needs the
+ * page's CSRF token. Throws DashboardConfigError when there is neither a
+ * token of 16+ characters nor `auth: false`.
  */
 export function dashboard(tasks: AsyncTasks, options: DashboardOptions = {}): DashboardHandler {
   return createHandler(tasks, options)

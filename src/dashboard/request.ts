@@ -17,7 +17,10 @@ export interface Incoming {
   query: URLSearchParams
   cookies: Map<string, string>
   bearer: string | undefined
+  /** Came over TLS (to us, or to the trusted proxy in front). */
   secure: boolean
+  /** The client's address: the socket's, or with trustProxy what the proxy says. */
+  address: string
 }
 
 /** A POST body larger than any dashboard form. */
@@ -30,8 +33,22 @@ const MAX_BODY = 16 * 1024
 
 const trimSlash = (path: string): string => path.replace(/\/+$/, '')
 
+/**
+ * The last value of a header a proxy appends to (`X-Forwarded-For: a, b`):
+ * the one our proxy added. Earlier values came from the client and prove nothing.
+ */
+function lastForwarded(value: string | string[] | undefined): string | undefined {
+  const joined = Array.isArray(value) ? value.join(',') : value
+  const last = joined?.split(',').pop()?.trim()
+  return last || undefined
+}
+
 /** Parses the request line; undefined when it is outside `basePath`. */
-export function parseRequest(req: DashboardRequest, basePath = ''): Incoming | undefined {
+export function parseRequest(
+  req: DashboardRequest,
+  basePath = '',
+  trustProxy = false,
+): Incoming | undefined {
   const url = new URL(req.url ?? '/', 'http://dashboard.invalid')
   let base: string
   let path = url.pathname
@@ -51,7 +68,18 @@ export function parseRequest(req: DashboardRequest, basePath = ''): Incoming | u
     query: url.searchParams,
     cookies: parseCookies(req.headers.cookie),
     bearer,
-    secure: Boolean((req.socket as { encrypted?: boolean } | undefined)?.encrypted),
+    ...origin(req, trustProxy),
+  }
+}
+
+function origin(req: DashboardRequest, trustProxy: boolean): Pick<Incoming, 'secure' | 'address'> {
+  const socket = req.socket as { encrypted?: boolean; remoteAddress?: string } | undefined
+  const direct = { secure: Boolean(socket?.encrypted), address: socket?.remoteAddress ?? 'unknown' }
+  if (!trustProxy) return direct
+  const proto = lastForwarded(req.headers['x-forwarded-proto'])
+  return {
+    secure: direct.secure || proto?.toLowerCase() === 'https',
+    address: lastForwarded(req.headers['x-forwarded-for']) ?? direct.address,
   }
 }
 

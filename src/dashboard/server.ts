@@ -1,9 +1,10 @@
 /**
  * The standalone dashboard server (`script/async dashboard`): binds 127.0.0.1
- * unless told otherwise and never runs without a token — with none given it
- * makes one and prints it, so a dashboard is never open by accident.
+ * unless told otherwise and follows the handler's token rules — it refuses to
+ * start without a token of 16+ characters (or an explicit `auth: false`).
+ * It does not make one up: a generated token printed at start-up ends in log
+ * files and changes at every restart.
  */
-import { randomBytes } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { AsyncTasks } from '../install.js'
@@ -18,7 +19,7 @@ export interface DashboardServerOptions extends Omit<DashboardOptions, 'basePath
   port?: number
   /** Default 127.0.0.1: reachable from this machine only. */
   host?: string
-  /** Where the address and a generated token are printed. Default console. */
+  /** Where the address is printed (never the token). Default console. */
   logger?: Pick<Logger, 'info'>
 }
 
@@ -27,18 +28,21 @@ export interface DashboardServer {
   server: Server
   /** `http://127.0.0.1:4400/` */
   url: string
-  /** The token to log in with (the given one, or the generated one). */
-  token: string
+  /** The token to log in with, as given (undefined with `auth: false`). */
+  token: string | undefined
   close(): Promise<void>
 }
 
+/**
+ * Serves the dashboard of `tasks` on its own port. Rejects with a
+ * DashboardConfigError, before listening, when there is no token of 16+
+ * characters and no `auth: false`.
+ */
 export async function startDashboardServer(
   options: DashboardServerOptions,
 ): Promise<DashboardServer> {
   const { tasks, port = 4400, host = '127.0.0.1', logger = console, ...rest } = options
-  const generated = !rest.token
-  const token = rest.token || randomBytes(24).toString('base64url')
-  const server = createServer(createHandler(tasks, { ...rest, token }))
+  const server = createServer(createHandler(tasks, rest))
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(port, host, () => {
@@ -50,11 +54,13 @@ export async function startDashboardServer(
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address
   const url = `http://${shownHost}:${address.port}/`
   logger.info(`sequelize-async dashboard at ${url}`)
-  if (generated) logger.info(`Log in with the generated token: ${token}`)
+  if (rest.auth === false) {
+    logger.info('No login (auth: false): whoever reaches this address can use the dashboard.')
+  }
   return {
     server,
     url,
-    token,
+    token: rest.token,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections()

@@ -16,10 +16,14 @@ export interface Page {
 export class Client {
   readonly cookies = new Map<string, string>()
 
-  constructor(readonly origin: string) {}
+  /** `headers` go with every request (e.g. the X-Forwarded-For of a proxy). */
+  constructor(
+    readonly origin: string,
+    readonly headers: Record<string, string> = {},
+  ) {}
 
   async request(path: string, init: RequestInit = {}): Promise<Page> {
-    const headers = new Headers(init.headers)
+    const headers = new Headers({ ...this.headers, ...(init.headers as Record<string, string>) })
     if (this.cookies.size) {
       headers.set('Cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '))
     }

@@ -80,7 +80,8 @@ export function parseInspect(argv: string[]): InspectArgs {
     failed: values.failed ?? false,
     port,
     host: values.host ?? '127.0.0.1',
-    token: values.token ?? process.env.ASYNC_DASHBOARD_TOKEN,
+    // ASYNC_DASHBOARD_TOKEN is read by serve.ts, after the app's config loaded its .env.
+    token: values.token,
   }
 }
 
@@ -106,5 +107,6 @@ Inspection:
   pause QUEUE | resume QUEUE
                      stop / restart claiming from a queue, on every worker
   dashboard [--port=4400] [--host=127.0.0.1] [--token=T]
-                     serve the web dashboard (token from ASYNC_DASHBOARD_TOKEN if unset)
+                     serve the web dashboard; the login token (16+ characters) comes
+                     from ASYNC_DASHBOARD_TOKEN, e.g. "$(openssl rand -hex 24)"
 `

@@ -7,6 +7,7 @@ import { UsageError } from '../args.js'
 import { taskId, type InspectArgs } from './args.js'
 import { collectStats, statsText } from './stats.js'
 import { taskDetail, taskJson, taskTable } from './tables.js'
+import { escapeError, terminalJson } from './terminal-text.js'
 
 const out = (text: string): void => void process.stdout.write(`${text}\n`)
 
@@ -22,7 +23,7 @@ async function list(tasks: AsyncTasks, args: InspectArgs): Promise<void> {
   if (args.queue) where.queue = args.queue
   if (args.target) where.objectType = args.target
   const rows = await tasks.AsyncTask.findAll({ where, order: [['id', 'DESC']], limit: args.limit })
-  out(args.json ? JSON.stringify(rows.map(taskJson), null, 2) : taskTable(rows))
+  out(args.json ? terminalJson(rows.map(taskJson)) : taskTable(rows))
 }
 
 /** `retry --failed`: every failed task, in batches by id, with progress on stderr. */
@@ -38,13 +39,22 @@ async function retryFailed(tasks: AsyncTasks): Promise<void> {
   for (const { id, error } of skipped) out(`task ${id} was not retried: ${error}`)
 }
 
+/** Runs one command; an error (its text may quote a row) leaves with control characters escaped. */
 export async function runInspect(tasks: AsyncTasks, args: InspectArgs): Promise<void> {
+  try {
+    await command(tasks, args)
+  } catch (error) {
+    throw escapeError(error)
+  }
+}
+
+async function command(tasks: AsyncTasks, args: InspectArgs): Promise<void> {
   switch (args.command) {
     case 'list':
       return list(tasks, args)
     case 'show': {
       const task = await find(tasks, args)
-      return out(args.json ? JSON.stringify(taskJson(task), null, 2) : taskDetail(task))
+      return out(args.json ? terminalJson(taskJson(task)) : taskDetail(task))
     }
     case 'retry':
       if (args.failed) return retryFailed(tasks)
@@ -55,7 +65,7 @@ export async function runInspect(tasks: AsyncTasks, args: InspectArgs): Promise<
       return out(`task ${args.subject} cancelled`)
     case 'stats': {
       const stats = await collectStats(tasks)
-      return out(args.json ? JSON.stringify(stats, null, 2) : statsText(stats))
+      return out(args.json ? terminalJson(stats) : statsText(stats))
     }
     case 'prune':
       return out(`${await tasks.prune()} finished task(s) past retention deleted`)

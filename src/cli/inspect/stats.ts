@@ -6,6 +6,7 @@
 import { Op, fn, col } from 'sequelize'
 import Table from 'cli-table3'
 import type { AsyncTasks } from '../../install.js'
+import { escapeLine } from './terminal-text.js'
 
 export interface Stats {
   byStatus: Record<string, number>
@@ -68,7 +69,7 @@ const STATUSES = ['pending', 'running', 'succeeded', 'failed', 'cancelled']
 export function statsText(stats: Stats): string {
   const table = new Table({ head: ['queue', ...STATUSES], style: { head: [], border: [] } })
   for (const [queue, counts] of Object.entries(stats.byQueue).sort()) {
-    table.push([queue, ...STATUSES.map((s) => counts[s] ?? 0)])
+    table.push([escapeLine(queue), ...STATUSES.map((s) => counts[s] ?? 0)])
   }
   table.push(['(all)', ...STATUSES.map((s) => stats.byStatus[s] ?? 0)])
   const h = stats.lastHour

@@ -1,6 +1,10 @@
-/** Terminal output of tasks: a table of many, a full view of one. */
+/**
+ * Terminal output of tasks: a table of many, a full view of one. Every value
+ * from a row goes through terminal-text.ts, so a row cannot drive the terminal.
+ */
 import Table from 'cli-table3'
 import type { AsyncTask } from '../../task-model.js'
+import { escapeBlock, escapeLine, terminalJson } from './terminal-text.js'
 
 function when(date: Date | null): string {
   return date ? date.toISOString().replace('T', ' ').slice(0, 19) : ''
@@ -12,7 +16,7 @@ export function taskTable(tasks: AsyncTask[]): string {
     style: { head: [], border: [] },
   })
   for (const t of tasks) {
-    table.push([
+    const cells = [
       t.id,
       t.status,
       t.queue,
@@ -22,7 +26,8 @@ export function taskTable(tasks: AsyncTask[]): string {
       when(t.finishedAt),
       `${t.attempts}/${t.maxAttempts}`,
       (t.error ?? '').slice(0, 60),
-    ])
+    ]
+    table.push(cells.map(escapeLine))
   }
   return table.toString()
 }
@@ -70,10 +75,14 @@ export function taskDetail(t: AsyncTask): string {
     .filter(([key]) => key !== 'attemptErrors')
     .map(
       ([key, value]) =>
-        `${key.padEnd(14)} ${value instanceof Date ? when(value) : JSON.stringify(value, replacer)}`,
+        `${key.padEnd(14)} ${value instanceof Date ? when(value) : terminalJson(value, 0, replacer)}`,
     )
   for (const e of t.attemptErrors) {
-    lines.push('', `attempt ${e.attempt} failed at ${e.at}: ${e.name}: ${e.message}`, e.stack ?? '')
+    lines.push(
+      '',
+      escapeBlock(`attempt ${e.attempt} failed at ${e.at}: ${e.name}: ${e.message}`),
+      escapeBlock(e.stack ?? ''),
+    )
   }
   return lines.join('\n')
 }
