@@ -8,6 +8,7 @@ import type { Logger } from './logger.js'
 import { logLine } from './logger.js'
 import { labelOf, type TaskRow } from './lifecycle/index.js'
 import type { AsyncTask } from './task-model.js'
+import { escapeLine } from './terminal-text.js'
 
 /** Events a Worker emits, with their arguments. */
 export interface WorkerEvents {
@@ -34,9 +35,11 @@ export interface Announcer {
   emit<E extends keyof WorkerEvents>(event: E, ...args: WorkerEvents[E]): void
 }
 
+// Labels and errors come from rows and task code: a log shown on a terminal
+// must not carry their control characters (src/terminal-text.ts).
 function reason(error: unknown): string {
-  if (error instanceof Error) return ` ${error.name}: ${error.message}`
-  return error === undefined ? '' : ` ${JSON.stringify(error) ?? ''}`
+  if (error instanceof Error) return ` ${escapeLine(`${error.name}: ${error.message}`)}`
+  return error === undefined ? '' : ` ${escapeLine(JSON.stringify(error) ?? '')}`
 }
 
 export interface Ended {
@@ -61,7 +64,7 @@ export function reportOutcome(
   task: () => AsyncTask,
   { row, recorded, ms, value, error }: Ended,
 ): void {
-  const text = `${row.id}: ${labelOf(row)} (${ms} ms)`
+  const text = `${row.id}: ${escapeLine(labelOf(row))} (${ms} ms)`
   switch (recorded) {
     case 'succeeded':
       logger.info(logLine('SUCCESS', text))

@@ -211,6 +211,8 @@ describe.each(dialects)('worker on %s', (dialect) => {
         action: 'echo',
         argsJson: '[{"$t":"Record","v":{"model":"SequelizeMeta","id":1}}]',
       },
+      // Escape sequences meant for the terminal that shows the worker's log.
+      { objectType: 'Order\u001b[2J', objectId: '1\u009b31m', action: 'x\u001b]0;pwned\u0007' },
     ]
     const rows = await app.tasks.AsyncTask.bulkCreate(hostile.map((h) => ({ ...base, ...h })))
     const good = await order.async('sendConfirmationEmail', { priority: -100 })
@@ -224,6 +226,11 @@ describe.each(dialects)('worker on %s', (dialect) => {
     expect(await app.Order.findByPk(order.id)).not.toBeNull()
     await good.reload()
     expect(good.status).toBe('succeeded')
+    // eslint-disable-next-line no-control-regex -- what must not reach the log
+    expect(app.logger.lines.filter((l) => /[\u0000-\u001f\u007f-\u009f]/.test(l))).toEqual([])
+    expect(
+      app.logger.lines.some((l) => l.includes('Order\\x1b[2J(1\\x9b31m)#x\\x1b]0;pwned\\x07')),
+    ).toBe(true)
   })
 
   it('takes only its queues, in order of precedence, or every queue with *', async () => {

@@ -7,7 +7,7 @@ import { UsageError } from '../args.js'
 import { taskId, type InspectArgs } from './args.js'
 import { collectStats, statsText } from './stats.js'
 import { taskDetail, taskJson, taskTable } from './tables.js'
-import { escapeError, terminalJson } from './terminal-text.js'
+import { escapeError, terminalJson } from '../../terminal-text.js'
 
 const out = (text: string): void => void process.stdout.write(`${text}\n`)
 

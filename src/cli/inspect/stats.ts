@@ -6,7 +6,7 @@
 import { Op, fn, col } from 'sequelize'
 import Table from 'cli-table3'
 import type { AsyncTasks } from '../../install.js'
-import { escapeLine } from './terminal-text.js'
+import { escapeLine } from '../../terminal-text.js'
 
 export interface Stats {
   byStatus: Record<string, number>

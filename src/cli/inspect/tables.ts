@@ -4,7 +4,7 @@
  */
 import Table from 'cli-table3'
 import type { AsyncTask } from '../../task-model.js'
-import { escapeBlock, escapeLine, terminalJson } from './terminal-text.js'
+import { escapeBlock, escapeLine, terminalJson } from '../../terminal-text.js'
 
 function when(date: Date | null): string {
   return date ? date.toISOString().replace('T', ' ').slice(0, 19) : ''
