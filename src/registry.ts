@@ -66,8 +66,7 @@ export function lookUpMethod(target: object, name: string): MethodLookup {
   }
   const model = modelClassOf(target)
   const made = model && sequelizeMade(model, name)
-  if (made)
-    return { refused: `${made}, not a method the app wrote; call it from a method of your own` }
+  if (made) return { refused: made }
   for (let obj: object | null = target; obj; obj = Object.getPrototypeOf(obj) as object | null) {
     if (isPlatform(obj)) {
       return name in obj

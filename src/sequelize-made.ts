@@ -35,7 +35,8 @@ export function modelClassOf(target: object): typeof Model | undefined {
  * counts as the accessor: Sequelize would call it in the accessor's place.
  */
 export function sequelizeMade(model: typeof Model, name: string): string | undefined {
-  if (INTERNALS.has(name)) return `${name} is an internal helper of Sequelize`
+  if (INTERNALS.has(name))
+    return `${name} is an internal helper of Sequelize, not a method the app wrote`
   // Every model class in the chain: a model may extend another initialised model.
   for (
     let cls: unknown = model;
@@ -46,7 +47,7 @@ export function sequelizeMade(model: typeof Model, name: string): string | undef
     if (!Object.hasOwn(cls, 'associations') || !associations) continue
     for (const [alias, association] of Object.entries(associations)) {
       if (Object.values(association.accessors ?? {}).includes(name)) {
-        return `${name} is an accessor Sequelize made for the ${modelName}.${alias} association`
+        return `${name} is an accessor Sequelize made for the ${modelName}.${alias} association, not a method the app wrote; call it from a method of your own`
       }
     }
   }
