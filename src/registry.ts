@@ -111,6 +111,11 @@ export class Registry {
         `Cannot register ${name}: a model of that name exists; models are registered already.`,
       )
     }
+    if (modelClassOf(target)) {
+      throw new EnqueueError(
+        `Cannot register ${name}: it is a Sequelize model or record. The models of the Sequelize instance passed to installAsync() are targets already, under their model names.`,
+      )
+    }
     if (isPlatform(target)) {
       throw new EnqueueError(
         `Cannot register ${name}: it belongs to JavaScript, Node, Sequelize or a package (${ownerName(target)}), not to your app. Register a class or object of your own whose methods call it.`,
