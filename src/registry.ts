@@ -9,7 +9,9 @@
  * - the method is a function-valued own property of the target or of a class
  *   it inherits from, searched up to the first class of the platform
  *   (JavaScript, Node, Sequelize's Model, a package from node_modules:
- *   platform.ts), so an app base class counts and EventEmitter does not;
+ *   platform.ts), so an app base class counts and EventEmitter does not
+ *   (a model initialised on the app's Sequelize is the app's, wherever its
+ *   class was written);
  * - on a model, not a function Sequelize made (association accessors,
  *   internals: sequelize-made.ts);
  * - never a name in FORBIDDEN, never a getter, never on sequelize-async's
@@ -18,7 +20,7 @@
 import { Model, type ModelStatic, type Sequelize } from 'sequelize'
 import { EnqueueError, UnknownTargetError } from './errors.js'
 import { isPlatform } from './platform.js'
-import { modelClassOf, sequelizeMade } from './sequelize-made.js'
+import { isInitialisedModel, modelClassOf, sequelizeMade } from './sequelize-made.js'
 import { AsyncTask } from './task-model.js'
 
 /** A plain class or object whose methods may run as tasks. */
@@ -68,7 +70,7 @@ export function lookUpMethod(target: object, name: string): MethodLookup {
   const made = model && sequelizeMade(model, name)
   if (made) return { refused: made }
   for (let obj: object | null = target; obj; obj = Object.getPrototypeOf(obj) as object | null) {
-    if (isPlatform(obj)) {
+    if (!isInitialisedModel(obj) && isPlatform(obj)) {
       return name in obj
         ? { refused: `${name} is inherited from ${ownerName(obj)}, not a method the app wrote` }
         : { refused: `there is no method ${name}` }

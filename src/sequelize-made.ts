@@ -29,6 +29,16 @@ export function modelClassOf(target: object): typeof Model | undefined {
 }
 
 /**
+ * True for a model class initialised on a Sequelize instance, or its
+ * prototype: the app declared it a model, even when its class comes from a
+ * package (a shared models package), so its methods are the app's.
+ */
+export function isInitialisedModel(level: object): boolean {
+  if (!Object.hasOwn(level, 'rawAttributes')) return false
+  return level instanceof Model || (typeof level === 'function' && level.prototype instanceof Model)
+}
+
+/**
  * Why `name` is Sequelize's rather than the app's on this model, or undefined
  * if it is not. Read at every call, so associations added after installAsync()
  * or after an enqueue count. A method the app wrote under an accessor's name

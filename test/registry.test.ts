@@ -8,8 +8,11 @@ import { EventEmitter } from 'node:events'
 import { Transform } from 'node:stream'
 import fs from 'node:fs'
 import { createRequire } from 'node:module'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { DataTypes, Model, Sequelize } from 'sequelize'
+import { DataTypes, Model, Sequelize, type ModelStatic } from 'sequelize'
 import { UnknownTargetError } from '../src/index.js'
 import { lookUpMethod, ownMethod, Registry } from '../src/registry.js'
 import { defineAssociationApp, Mailer, User } from './helpers/association-app.js'
@@ -145,6 +148,41 @@ describe('registry: what a task may call', () => {
         ),
       })
     }
+  })
+
+  it("stops at any package's classes, but a model initialised by the app is the app's", () => {
+    // A package in node_modules: a client class, a base model and a whole model.
+    const root = mkdtempSync(join(tmpdir(), 'sa-registry-'))
+    const dir = join(root, 'node_modules', 'shared-lib')
+    mkdirSync(dir, { recursive: true })
+    writeFileSync(
+      join(dir, 'index.js'),
+      `const { Model } = require(${JSON.stringify(createRequire(import.meta.url).resolve('sequelize'))})
+      exports.Client = class Client { flushall() {} }
+      exports.BaseModel = class BaseModel extends Model { purgeAll() {} }
+      exports.Account = class Account extends Model { close() {} }`,
+    )
+    const lib = createRequire(import.meta.url)(join(dir, 'index.js')) as {
+      Client: new () => object
+      BaseModel: typeof Model
+      Account: ModelStatic<Model>
+    }
+    rmSync(root, { recursive: true, force: true })
+    class Cache extends lib.Client {
+      warm(): void {}
+    }
+    expect(ownMethod(new Cache(), 'warm')).toBeTypeOf('function')
+    expect(lookUpMethod(new Cache(), 'flushall')).toEqual({
+      refused: 'flushall is inherited from Client, not a method the app wrote',
+    })
+    class Doc extends lib.BaseModel {
+      publish(): void {}
+    }
+    Doc.init({}, { sequelize })
+    expect(ownMethod(Doc.build(), 'publish')).toBeTypeOf('function')
+    expect(ownMethod(Doc.build(), 'purgeAll')).toBeUndefined()
+    lib.Account.init({}, { sequelize })
+    expect(ownMethod(lib.Account.build(), 'close')).toBeTypeOf('function')
   })
 
   it('refuses to register what belongs to JavaScript, Node or a package', () => {
