@@ -8,6 +8,12 @@
  * symbols, circular data, class instances without a tag. Refusing at enqueue
  * time is the point: a task must never fail days later because its arguments
  * were silently mangled.
+ *
+ * A `__proto__` key is refused both ways. JSON.parse keeps it as an own
+ * property, but any code that copies the object key by key (`out[key] =
+ * value`, as the worker does when it re-loads records) turns it into the
+ * copy's prototype; a row written by anyone with database access could then
+ * hand a task method an object that inherits whatever the row chose.
  */
 import { RecordRef } from './record-ref.js'
 import { SerializationError } from './errors.js'
@@ -19,6 +25,7 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
 export type RecordEncoder = (value: object) => RecordRef | undefined
 
 const TAG = '$t'
+const PROTO = '__proto__'
 
 function tagged(tag: string, v: Json): Json {
   return { [TAG]: tag, v }
@@ -103,7 +110,14 @@ class Encoder {
       )
     }
     const out: Record<string, Json> = {}
-    for (const [key, item] of Object.entries(value)) out[key] = this.encode(item, `${path}.${key}`)
+    for (const [key, item] of Object.entries(value)) {
+      if (key === PROTO) {
+        throw new SerializationError(
+          `${path} has a key named "__proto__", which cannot be stored in a task: read back, it could become the object's prototype. Rename the key.`,
+        )
+      }
+      out[key] = this.encode(item, `${path}.${key}`)
+    }
     return TAG in out ? tagged('Object', out) : out
   }
 }
@@ -111,10 +125,23 @@ class Encoder {
 function decode(value: Json): unknown {
   if (Array.isArray(value)) return value.map(decode)
   if (value === null || typeof value !== 'object') return value
-  if (typeof value[TAG] === 'string' && 'v' in value)
+  // Own fields only: a tag is never read from what every object inherits.
+  if (Object.hasOwn(value, TAG) && typeof value[TAG] === 'string' && Object.hasOwn(value, 'v'))
     return decodeTagged(value[TAG], value.v ?? null)
+  return decodeObject(value)
+}
+
+/** A plain object, key by key; the one place stored keys become object keys. */
+function decodeObject(value: { [key: string]: Json }): Record<string, unknown> {
   const out: Record<string, unknown> = {}
-  for (const [key, item] of Object.entries(value)) out[key] = decode(item)
+  for (const [key, item] of Object.entries(value)) {
+    if (key === PROTO) {
+      throw new SerializationError(
+        'Stored value has a key named "__proto__", which is refused: it could set an object\'s prototype.',
+      )
+    }
+    out[key] = decode(item)
+  }
   return out
 }
 
@@ -164,11 +191,10 @@ function decodeTagged(tag: string, v: Json): unknown {
     }
     case 'Error':
       return errorFromJSON(v as unknown as StoredError)
-    case 'Object': {
-      const out: Record<string, unknown> = {}
-      for (const [key, item] of Object.entries(v as Record<string, Json>)) out[key] = decode(item)
-      return out
-    }
+    case 'Object':
+      if (v === null || typeof v !== 'object' || Array.isArray(v))
+        throw new SerializationError('Stored Object value is not an object.')
+      return decodeObject(v)
     default:
       throw new SerializationError(`Stored value has an unknown type tag "${tag}".`)
   }

@@ -66,4 +66,70 @@ describe('serializer', () => {
       /unknown type tag "Function"/,
     )
   })
+
+  it('refuses a __proto__ key when storing, wherever it is, instead of dropping it', () => {
+    // JSON.parse makes "__proto__" an own key, as a request body would have it.
+    const body = JSON.parse('{"__proto__":{"admin":true},"name":"ann"}') as object
+    expect(() => serialize([body], 'args')).toThrow(/args\[0\] has a key named "__proto__"/)
+    expect(() => serialize([new Map([['k', { nested: body }]])], 'args')).toThrow(
+      /args\[0\]<value 0>\.nested has a key named "__proto__"/,
+    )
+    expect(() => serialize({ $t: 'x', inner: body })).toThrow(SerializationError)
+  })
+
+  it('refuses a stored __proto__ key rather than letting it set a prototype', () => {
+    for (const text of [
+      '{"__proto__":{"admin":true}}',
+      '[{"a":[{"__proto__":[]}]}]',
+      '{"$t":"Object","v":{"$t":1,"__proto__":{"admin":true}}}',
+      '{"$t":"Map","v":[["k",{"__proto__":{"admin":true}}]]}',
+    ]) {
+      expect(() => deserialize(text), text).toThrow(/key named "__proto__"/)
+    }
+  })
+
+  it('keeps keys named constructor or prototype as plain own data', () => {
+    const value = { constructor: { x: 1 }, prototype: 2, toString: 'three' }
+    const back = deserialize(serialize(value)) as Record<string, unknown>
+    expect(back).toEqual(value)
+    expect(Object.getPrototypeOf(back)).toBe(Object.prototype)
+    expect(Object.keys(back)).toEqual(['constructor', 'prototype', 'toString'])
+  })
+
+  it('rebuilds a stored error by its own class name, never by what objects inherit', () => {
+    for (const name of ['constructor', 'toString', 'hasOwnProperty', '__proto__', 'valueOf']) {
+      const err = deserialize(JSON.stringify({ $t: 'Error', v: { name, message: 'm' } })) as Error
+      expect(err, name).toBeInstanceOf(Error)
+      expect([err.constructor, err.name, err.message, err.stack], name).toEqual([
+        Error,
+        name,
+        'm',
+        `${name}: m`,
+      ])
+    }
+    // Fields are read from the stored error itself, not from a prototype it names.
+    const inherited = deserialize(
+      '{"$t":"Error","v":{"__proto__":{"name":"TypeError","message":"x","code":"E"}}}',
+    ) as Error & { code?: string }
+    expect([inherited.constructor, inherited.name, inherited.message, inherited.code]).toEqual([
+      Error,
+      'Error',
+      '',
+      undefined,
+    ])
+    expect(() => deserialize('{"$t":"Error","v":null}')).toThrow(SerializationError)
+    expect(() => deserialize('{"$t":"Error","v":"boom"}')).toThrow(SerializationError)
+  })
+
+  it('reads at most three causes of a stored error, however many the row claims', () => {
+    let stored: object = { name: 'Error', message: 'root' }
+    for (let i = 0; i < 50; i++) stored = { name: 'Error', message: `level ${i}`, cause: stored }
+    let err = deserialize(JSON.stringify({ $t: 'Error', v: stored })) as Error
+    let depth = 0
+    while (err.cause instanceof Error) {
+      err = err.cause
+      depth++
+    }
+    expect(depth).toBe(3)
+  })
 })
