@@ -9,7 +9,7 @@ import type { Context } from './context.js'
 import type { NewTask } from './lifecycle/index.js'
 import { EnqueueError } from './errors.js'
 import { checkOptions, describe, type EnqueueOptions } from './options.js'
-import { ownMethod } from './registry.js'
+import { lookUpMethod } from './registry.js'
 import { RecordRef } from './record-ref.js'
 import { serialize } from './serializer.js'
 import type { AsyncTask } from './task-model.js'
@@ -133,9 +133,10 @@ export async function enqueue(
   defaultPriority = 10,
 ): Promise<AsyncTask> {
   const resolved = resolveTarget(ctx, target)
-  if (typeof action !== 'string' || !ownMethod(resolved.holder, action)) {
+  const found = lookUpMethod(resolved.holder, action)
+  if ('refused' in found) {
     throw new EnqueueError(
-      `${resolved.objectType} has no method ${describe(action)} that a task may call. Name a method defined on ${resolved.objectType} itself (not inherited from Sequelize or Object).`,
+      `${resolved.objectType}#${describe(action)} cannot run as a task: ${found.refused}. Name a method the app wrote on ${resolved.objectType}.`,
     )
   }
   const opts = checkOptions(options, {

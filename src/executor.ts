@@ -12,7 +12,7 @@ import { SerializationError, TimeoutError, UnknownTargetError } from './errors.j
 import { labelOf, toInstance, type TaskRow } from './lifecycle/index.js'
 import { RecordRef } from './record-ref.js'
 import { RecordGroup } from './records.js'
-import { ownMethod } from './registry.js'
+import { lookUpMethod } from './registry.js'
 import { refsIn, withRecords } from './resolve-args.js'
 import { deserialize } from './serializer.js'
 import { taskStorage } from './task-context.js'
@@ -51,11 +51,12 @@ function plan(ctx: Context, row: TaskRow, group: RecordGroup): Prepared {
       holder = target.target
       self = () => target.target
     }
-    const fn = ownMethod(holder, row.action)
-    if (!fn)
+    const found = lookUpMethod(holder, row.action)
+    if ('refused' in found)
       throw new UnknownTargetError(
-        `${row.objectType} has no method "${row.action}" that a task may call.`,
+        `${row.objectType}#${row.action} cannot run as a task: ${found.refused}.`,
       )
+    const { fn } = found
     const decoded = deserialize(row.argsJson)
     if (!Array.isArray(decoded)) throw new SerializationError('Stored args are not an array.')
     for (const ref of refsIn(decoded)) group.want(ref)
