@@ -30,7 +30,9 @@ const dbUrl = (() => {
   url.pathname = '/sa_deadlocks'
   return url.toString()
 })()
-const { installAsync, currentTask } = await import(pathToFileURL(resolve(values.dist, 'index.js')).href)
+const { installAsync, currentTask } = await import(
+  pathToFileURL(resolve(values.dist, 'index.js')).href
+)
 
 function openApp() {
   const sequelize = new Sequelize(dbUrl, { logging: false, pool: { max: 10 } })
