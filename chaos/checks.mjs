@@ -6,11 +6,12 @@
 // database was unreachable (the worker then logs LOST and its result is
 // discarded), or it was released at shutdown.
 import { KINDS } from './tasks.mjs'
+import { checkCorrupt, isCorrupt } from './corrupt.mjs'
 
 const FINAL = new Set(['succeeded', 'failed', 'cancelled'])
 const count = (map, key, by = 1) => map.set(key, (map.get(key) ?? 0) + by)
 
-function interruptedRuns(evidence, outage, settleMs) {
+function interruptedRuns(evidence, outage, settleMs, corruptIds) {
   const { transitions, executions, logs } = evidence
   const recorded = new Map()
   for (const t of transitions) {
@@ -51,17 +52,23 @@ function interruptedRuns(evidence, outage, settleMs) {
     else if (proc && (proc.signal === 'SIGKILL' || proc.hung)) causes.killed.push(run)
     else causes.unexplained.push(run)
   }
-  const orphanOutcomes = [...recorded.values()].filter((n) => n > 0).length
+  // A corrupt row fails before its method runs: an outcome without an execution.
+  const orphanOutcomes = [...recorded].filter(
+    ([key, n]) => n > 0 && !corruptIds.has(Number(key.split('|')[0])),
+  ).length
   return { causes, orphanOutcomes }
 }
 
 export function check(evidence, { total, events, procs, outage, leaseMs = 0 }) {
-  const { tasks, transitions } = evidence
+  const { transitions } = evidence
+  const corrupt = checkCorrupt(evidence.tasks)
+  const corruptIds = new Set(corrupt.rows.map((t) => Number(t.id)))
+  const tasks = evidence.tasks.filter((t) => !isCorrupt(t.queue))
   const results = []
   const add = (ok, label, value, detail) => results.push({ ok, label, value, detail })
   const ids = (list) => list.slice(0, 20).join(', ') + (list.length > 20 ? ', …' : '')
 
-  const notFinal = tasks.filter((t) => !FINAL.has(t.status)).map((t) => Number(t.id))
+  const notFinal = evidence.tasks.filter((t) => !FINAL.has(t.status)).map((t) => Number(t.id))
   const missing = total - tasks.length
   add(
     notFinal.length + missing === 0,
@@ -98,7 +105,19 @@ export function check(evidence, { total, events, procs, outage, leaseMs = 0 }) {
       : byKind.join(', '),
   )
 
-  const { causes, orphanOutcomes } = interruptedRuns(evidence, outage, 2 * leaseMs)
+  add(
+    corrupt.wrong.length === 0,
+    'corrupt rows not failed with their reason',
+    corrupt.wrong.length,
+    corrupt.wrong.length
+      ? corrupt.wrong
+          .slice(0, 5)
+          .map((t) => `${t.id} ${t.queue} ${t.status} ${t.error ?? ''}`)
+          .join('; ')
+      : `${corrupt.rows.length} corrupt rows, each failed with its reason`,
+  )
+
+  const { causes, orphanOutcomes } = interruptedRuns(evidence, outage, 2 * leaseMs, corruptIds)
   const tasksOf = (runs) => [...new Set(runs.map((r) => Number(r.id)))]
   const killed = tasksOf(causes.killed)
   add(

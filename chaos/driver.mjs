@@ -10,6 +10,7 @@ import { installAsync } from './package.mjs'
 import { installAudit } from './audit.mjs'
 import { connect, outage } from './db.mjs'
 import { KINDS, chaosTarget, kindOf } from './tasks.mjs'
+import { insertCorrupt } from './corrupt.mjs'
 
 const WORKER = fileURLToPath(new URL('./worker.mjs', import.meta.url))
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -129,6 +130,22 @@ export async function unleash(db, AsyncTask, opts) {
 
   for (let slot = 0; slot < count; slot++) spawnWorker(slot)
   const started = Date.now()
+  // Corrupt rows, spread over the window (a database outage only delays them).
+  let corrupted = 0
+  const corrupter = (async () => {
+    for (let i = 0; i < opts.corrupt; i++) {
+      await sleep(windowMs / (opts.corrupt + 1))
+      for (;;) {
+        try {
+          await insertCorrupt(AsyncTask.sequelize, i)
+          corrupted++
+          break
+        } catch {
+          await sleep(500) // the database is down
+        }
+      }
+    }
+  })()
   // No fixed deadline: a loaded machine drains slowly. The run fails when no
   // task became final for stallMs (after the window), or after maxMs in all.
   let lastProgress = started + windowMs
@@ -180,10 +197,11 @@ export async function unleash(db, AsyncTask, opts) {
     if (Date.now() - lastLog > 10_000) {
       lastLog = Date.now()
       log(
-        `  ${db.dialect}: ${final}/${total} final after ${Math.round((Date.now() - started) / 1000)} s`,
+        `  ${db.dialect}: ${final}/${total + opts.corrupt} final after ${Math.round((Date.now() - started) / 1000)} s`,
       )
     }
-    if (final === total && outageDone !== undefined) break
+    if (final === total + opts.corrupt && corrupted === opts.corrupt && outageDone !== undefined)
+      break
     stalled = Date.now() - lastProgress > opts.stallMs
     if (stalled || Date.now() > hardDeadline) break
     await sleep(1000)
@@ -191,6 +209,7 @@ export async function unleash(db, AsyncTask, opts) {
   const drainedMs = Date.now() - started
   finishing = true
   await outageTimer
+  await corrupter
   await Promise.all(loops)
   // Graceful stop of everyone left: each must exit 0. A worker still starting
   // has no SIGTERM handler yet, so it is given time to get ready first.

@@ -52,7 +52,16 @@ function readLogs(procs) {
 
 export async function gather(sequelize, AsyncTask, dir, procs) {
   const tasks = await AsyncTask.findAll({
-    attributes: ['id', 'action', 'status', 'success', 'attempts', 'interruptions', 'error'],
+    attributes: [
+      'id',
+      'queue',
+      'action',
+      'status',
+      'success',
+      'attempts',
+      'interruptions',
+      'error',
+    ],
     raw: true,
   })
   const transitions = await readTransitions(sequelize)

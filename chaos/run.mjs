@@ -40,6 +40,7 @@ const settings = {
   termEvery: values.short ? [4000, 7000] : [5000, 9000],
   minUptimeMs: 2000, // a worker is killed or stopped only after working this long
   outageAt: 0.35, // share of the window after which the database goes down
+  corrupt: values.calm ? 0 : values.short ? 20 : 100, // corrupt rows written while it drains (corrupt.mjs)
   calm: values.calm,
 }
 

@@ -22,6 +22,14 @@ function clean() {
     tasks: [
       { id: 1, action: 'fast', status: 'succeeded', error: null },
       { id: 2, action: 'fast', status: 'succeeded', error: null },
+      // A corrupt row (corrupt.mjs kind 0), refused before its method ran.
+      {
+        id: 3,
+        queue: 'corrupt.0',
+        action: 'fast',
+        status: 'failed',
+        error: 'UnknownTargetError: NoSuchTarget is not registered',
+      },
     ],
     transitions: [
       {
@@ -72,6 +80,14 @@ function clean() {
         old_attempts: 0,
         attempts: 1,
       },
+      {
+        task_id: 3,
+        old_status: 'running',
+        new_status: 'failed',
+        old_locked_by: 'chaos-0-101',
+        old_attempts: 0,
+        attempts: 1,
+      },
     ],
     executions: [
       { id: 1, w: 'chaos-0-101', a: 0, t: 1 },
@@ -104,6 +120,10 @@ const DEFECTS = {
     e.logs.get('chaos-0-101').lost.push(1)
   },
   'a task ending other than designed': (e) => (e.tasks[1].status = 'failed'),
+  'a corrupt row that ran to success': (e) =>
+    Object.assign(e.tasks[2], { status: 'succeeded', error: null }),
+  'a corrupt row failed for another reason': (e) => (e.tasks[2].error = 'SerializationError: no'),
+  'a corrupt row left pending': (e) => (e.tasks[2].status = 'pending'),
 }
 
 /** Returns the defects the checks let through (empty when they all bite). */
