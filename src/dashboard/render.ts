@@ -4,7 +4,8 @@
  * no template uses `{{{`. Templates are TypeScript strings so the bundled
  * package carries them (tsup does not copy .hbs files).
  */
-import Handlebars from 'handlebars'
+import { createRequire } from 'node:module'
+import type HandlebarsNs from 'handlebars'
 import { chart } from './views/chart.js'
 import { confirm } from './views/confirm.js'
 import { layout } from './views/layout.js'
@@ -32,11 +33,18 @@ export const templates = {
 
 export type ViewName = Exclude<keyof typeof templates, 'layout' | 'chart'>
 
-const env = Handlebars.create()
-for (const [name, source] of Object.entries(templates)) {
-  if (name !== 'layout') env.registerPartial(name, source)
+// Compiled by the first page served, not at import: a worker process never
+// renders, and Handlebars costs it about 8 MB of memory.
+let page: HandlebarsNs.TemplateDelegate | undefined
+function compiled(): HandlebarsNs.TemplateDelegate {
+  if (page) return page
+  const Handlebars = createRequire(import.meta.url)('handlebars') as typeof HandlebarsNs
+  const env = Handlebars.create()
+  for (const [name, source] of Object.entries(templates)) {
+    if (name !== 'layout') env.registerPartial(name, source)
+  }
+  return (page = env.compile(layout, { strict: false }))
 }
-const page = env.compile(layout, { strict: false })
 
 /** Data shared by every page (navigation, the CSRF token, the mount path). */
 export interface Frame {
@@ -63,5 +71,5 @@ export function render(view: ViewName, title: string, frame: Frame, data: object
     href: `${frame.base}${item.path}`,
     here: item.path === frame.path,
   }))
-  return page({ ...data, ...frame, title, view, nav })
+  return compiled()({ ...data, ...frame, title, view, nav })
 }
