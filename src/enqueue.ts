@@ -108,6 +108,12 @@ async function insertTask(
       finishedAt: null,
       createdAt: now,
       updatedAt: now,
+      uniqueKey: null,
+      uniqueHold: null,
+      uniqueUntil: null,
+      concurrencyKey: null,
+      concurrencyLimit: null,
+      permits: 0,
     } as never,
     { isNewRecord: false, raw: true },
   )

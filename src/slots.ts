@@ -88,6 +88,11 @@ export class Slots {
     return this.claimingFor > 0 || this.recorder.unsaved.size > 0
   }
 
+  /** Claims still on their way (what they bring starts in free slots). */
+  get claiming(): boolean {
+    return this.claimingFor > 0
+  }
+
   /** After a wake-up (new work may be due): every queue is worth a claim again. */
   lookAgain(): void {
     this.drained.clear()
@@ -194,10 +199,14 @@ export class Slots {
     }
   }
 
-  /** Starts buffered tasks in free slots, as one group. */
+  /**
+   * Starts buffered tasks in free slots, as one group. Also while the worker
+   * stops: a task claimed for a free slot runs, as `stop()` promises; only
+   * what was claimed ahead is handed back.
+   */
   startFromBuffer(): void {
     const free = this.options.concurrency - this.running.size
-    if (free <= 0 || this.buffer.length === 0 || !this.accepting) return
+    if (free <= 0 || this.buffer.length === 0) return
     const rows = this.buffer.splice(0, free)
     const late = this.options.prefetch > 0 ? new Date() : null
     for (const row of rows) {

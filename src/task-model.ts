@@ -62,6 +62,17 @@ export class AsyncTask extends Model<
   declare interruptions: CreationOptional<number>
   /** Milliseconds a run may take, or null for no limit. */
   declare timeoutMs: CreationOptional<number | null>
+  /** The unique key of the task (`unique` option), or null. */
+  declare uniqueKey: CreationOptional<string | null>
+  /** @internal The key while it is held; null once released. */
+  declare uniqueHold: CreationOptional<string | null>
+  /** How long the key is held: until the task starts, or until it finishes. */
+  declare uniqueUntil: CreationOptional<'started' | 'finished' | null>
+  /** At most `concurrencyLimit` tasks with this key run at once (`concurrencyKey` option). */
+  declare concurrencyKey: CreationOptional<string | null>
+  declare concurrencyLimit: CreationOptional<number | null>
+  /** @internal 1: holds its key's permit; 2: holds its queue's. */
+  declare permits: CreationOptional<number>
   declare lockedBy: CreationOptional<string | null>
   declare lockedUntil: CreationOptional<Date | null>
   declare startedAt: CreationOptional<Date | null>
@@ -163,6 +174,12 @@ export function defineTaskModel(
       },
       interruptions: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
       timeoutMs: { type: DataTypes.INTEGER, allowNull: true, field: 'timeout_ms' },
+      uniqueKey: { type: DataTypes.STRING(255), allowNull: true, field: 'unique_key' },
+      uniqueHold: { type: DataTypes.STRING(255), allowNull: true, field: 'unique_hold' },
+      uniqueUntil: { type: DataTypes.STRING(8), allowNull: true, field: 'unique_until' },
+      concurrencyKey: { type: DataTypes.STRING(255), allowNull: true, field: 'concurrency_key' },
+      concurrencyLimit: { type: DataTypes.INTEGER, allowNull: true, field: 'concurrency_limit' },
+      permits: { type: DataTypes.SMALLINT, allowNull: false, defaultValue: 0 },
       lockedBy: { type: DataTypes.STRING(255), allowNull: true, field: 'locked_by' },
       lockedUntil: { type: DataTypes.DATE(3), allowNull: true, field: 'locked_until' },
       startedAt: { type: DataTypes.DATE(3), allowNull: true, field: 'started_at' },

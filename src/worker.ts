@@ -261,8 +261,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const closed = this.waiter.close()
     await this.loop
     await closed
-    await this.release(this.slots.takeBuffer(), 'task(s) claimed ahead and not started')
     const { shutdownTimeout } = this.options
+    // Claims in flight land first: what fits in a free slot starts.
+    await this.settle(shutdownTimeout, () => !this.slots.claiming)
+    await this.release(this.slots.takeBuffer(), 'task(s) claimed ahead and not started')
     const finished = await this.settle(shutdownTimeout, () => this.slots.running.size === 0)
     if (!finished) {
       // Release first, then abort: a method that honours the signal returns

@@ -28,6 +28,15 @@ export interface TaskRow {
   maxAttempts: number
   interruptions: number
   timeoutMs: number | null
+  /** The task's unique key (docs/flow-control.md), kept for display. */
+  uniqueKey: string | null
+  /** The key while it is held (pending, or until finished); null once released. */
+  uniqueHold: string | null
+  uniqueUntil: 'started' | 'finished' | null
+  concurrencyKey: string | null
+  concurrencyLimit: number | null
+  /** What a task holds: 1 its key's permit (admitted), 2 its queue's (running in a capped queue). */
+  permits: number
   lockedBy: string | null
   lockedUntil: Date | null
   startedAt: Date | null
@@ -70,6 +79,12 @@ export function fromDb(row: Row): TaskRow {
     maxAttempts: num(row.max_attempts),
     interruptions: num(row.interruptions),
     timeoutMs: numOrNull(row.timeout_ms),
+    uniqueKey: strOrNull(row.unique_key),
+    uniqueHold: strOrNull(row.unique_hold),
+    uniqueUntil: strOrNull(row.unique_until) as TaskRow['uniqueUntil'],
+    concurrencyKey: strOrNull(row.concurrency_key),
+    concurrencyLimit: numOrNull(row.concurrency_limit),
+    permits: Number(row.permits ?? 0),
     lockedBy: strOrNull(row.locked_by),
     lockedUntil: toDate(row.locked_until),
     startedAt: toDate(row.started_at),

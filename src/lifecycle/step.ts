@@ -70,10 +70,15 @@ export async function step(
     }))
   }
   const inOne = (locking: boolean): Promise<Step> =>
-    connections.transaction(async (exec) => ({
-      owned: await completeOn(exec, dialect, batch, workerId, date, locking),
-      claimed: await claimOn(exec, dialect, claim ?? NO_CLAIM, date),
-    }))
+    connections.transaction(async (exec) => {
+      const owned = await completeOn(exec, dialect, batch, workerId, date, locking)
+      const claiming = claimOn(exec, dialect, claim ?? NO_CLAIM, date)
+      // SQLite commits what succeeded (Connections.transaction): stored
+      // outcomes stay stored when the claim fails, and the worker claims
+      // again on its next look for work.
+      if (dialect === 'sqlite') return { owned, claimed: await claiming.catch(() => []) }
+      return { owned, claimed: await claiming }
+    })
   try {
     return await inOne(false)
   } catch (err) {

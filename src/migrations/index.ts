@@ -9,6 +9,7 @@ import * as createTasks from './0001-create-async-tasks.js'
 import * as queuesAndRecurring from './0002-queues-and-recurring.js'
 import * as workers from './0003-workers.js'
 import * as widePayloads from './0004-wide-payloads.js'
+import * as flowControl from './0006-flow-control.js'
 
 /** Every schema step of sequelize-async, oldest first. */
 export const migrationSteps: readonly MigrationStep[] = [
@@ -16,6 +17,7 @@ export const migrationSteps: readonly MigrationStep[] = [
   queuesAndRecurring,
   workers,
   widePayloads,
+  flowControl,
 ]
 
 /** Applies the pending steps on this Sequelize instance; idempotent. */
