@@ -11,6 +11,7 @@ import type { Backoff } from './backoff.js'
 import type { Retention } from './retention.js'
 import type { Schedule } from './recurring.js'
 import type { Lifecycle } from './lifecycle/index.js'
+import type { StoredLimits } from './lifecycle/queue-limits.js'
 
 export interface Settings {
   /** Default number of runs before a task fails for good (1: no retry). */
@@ -26,6 +27,8 @@ export interface Settings {
   logger: Logger
   /** How long finished tasks are kept; false keeps them forever. */
   retention: Required<Retention> | false
+  /** Queue limits from installAsync's `queues` (applied by workers at start). */
+  queueLimits: Map<string, StoredLimits>
 }
 
 export interface Context {

@@ -6,7 +6,9 @@
  */
 import { Model, type Transaction } from 'sequelize'
 import type { Context } from './context.js'
-import type { NewTask } from './lifecycle/index.js'
+import { toInstance, type NewTask, type TaskRow } from './lifecycle/index.js'
+import { flowKeys } from './flow-options.js'
+import { logLine } from './logger.js'
 import { EnqueueError } from './errors.js'
 import { checkOptions, describe, type EnqueueOptions } from './options.js'
 import { lookUpMethod } from './registry.js'
@@ -79,44 +81,42 @@ function resolveTarget(ctx: Context, target: object): Target {
 /**
  * The stored row as an AsyncTask instance, built from what was written (no
  * read back): the INSERT itself is the lifecycle's (raw, a statement per
- * dialect), so a host's global model hooks never run on task rows.
+ * dialect), so a host's global model hooks never run on task rows. A unique
+ * task whose key is held resolves to the task that holds it.
  */
 async function insertTask(
   ctx: Context,
   values: NewTask,
-  transaction: Transaction | null | undefined,
-): Promise<AsyncTask> {
+  transaction: Transaction | null,
+): Promise<{ task: AsyncTask; created: boolean }> {
   const now = new Date()
-  const id = await ctx.lifecycle.insert(values, transaction ?? null, now)
+  const inserted = await ctx.lifecycle.insert(values, transaction, now)
+  if (inserted.existing)
+    return { task: toInstance(ctx.AsyncTask, inserted.existing), created: false }
+  const { id } = inserted
   if (!Number.isSafeInteger(id) || id <= 0) {
     throw new EnqueueError('The database did not return the id of the stored task.')
   }
-  return ctx.AsyncTask.build(
-    {
-      ...values,
-      id,
-      status: 'pending',
-      success: null,
-      resultJson: null,
-      error: null,
-      attemptErrorsJson: null,
-      attempts: 0,
-      interruptions: 0,
-      lockedBy: null,
-      lockedUntil: null,
-      startedAt: null,
-      finishedAt: null,
-      createdAt: now,
-      updatedAt: now,
-      uniqueKey: null,
-      uniqueHold: null,
-      uniqueUntil: null,
-      concurrencyKey: null,
-      concurrencyLimit: null,
-      permits: 0,
-    } as never,
-    { isNewRecord: false, raw: true },
-  )
+  const row: TaskRow = {
+    ...values,
+    id,
+    status: 'pending',
+    success: null,
+    resultJson: null,
+    error: null,
+    attemptErrorsJson: null,
+    attempts: 0,
+    interruptions: 0,
+    lockedBy: null,
+    lockedUntil: null,
+    startedAt: null,
+    finishedAt: null,
+    createdAt: now,
+    updatedAt: now,
+    uniqueHold: values.uniqueKey,
+    permits: 0,
+  }
+  return { task: toInstance(ctx.AsyncTask, row), created: true }
 }
 
 /**
@@ -160,30 +160,64 @@ export async function enqueue(
       `The arguments take ${Buffer.byteLength(argsJson)} bytes, more than maxPayloadBytes (${ctx.settings.maxPayloadBytes}). Store large data elsewhere and pass its id.`,
     )
   }
-  // Due now (the common case): straight into the claimable set. Future: left
-  // for promotion, which compares against the database clock.
+  const task = {
+    objectType: resolved.objectType,
+    objectId: resolved.objectId,
+    action,
+    argsJson,
+  }
+  const keys = flowKeys(options, task)
+  // Due now (the common case): straight into the claimable set, or blocked
+  // behind its concurrency key until admitted. Future: left for promotion,
+  // which compares against the database clock.
   const due = opts.scheduledAt === undefined || opts.scheduledAt.getTime() <= Date.now()
   const transaction = transactionOf(ctx, opts.transaction)
-  const task = await insertTask(
+  const { task: stored, created } = await insertTask(
     ctx,
     {
-      objectType: resolved.objectType,
-      objectId: resolved.objectId,
-      action,
-      argsJson,
+      ...task,
+      ...keys,
       queue: opts.queue,
       priority: opts.priority,
       scheduledAt: opts.scheduledAt ?? new Date(),
-      ready: due ? 1 : 0,
+      ready: !due ? 0 : keys.concurrencyKey === null ? 1 : 2,
       maxAttempts: opts.maxAttempts,
       timeoutMs: opts.timeoutMs ?? null,
     },
     transaction,
   )
-  const wake = (): void => void ctx.events.emit('enqueued', opts.queue)
-  if (due) {
-    if (transaction) transaction.afterCommit(wake)
-    else wake()
+  if (created && due) await afterVisible(ctx, transaction, opts.queue, keys.concurrencyKey)
+  return stored
+}
+
+/**
+ * Once the task is visible (committed): a task with a concurrency key is
+ * admitted if its key has room, and a worker in this process is woken.
+ */
+async function afterVisible(
+  ctx: Context,
+  transaction: Transaction | null,
+  queue: string,
+  concurrencyKey: string | null,
+): Promise<void> {
+  const wake = (): void => void ctx.events.emit('enqueued', queue)
+  // Sequelize awaits an afterCommit hook in commit(), so the app's commit
+  // resolves once the task is admitted too.
+  const admit = async (): Promise<void> => {
+    if (concurrencyKey !== null) {
+      // A failed admission is not the enqueue's failure: the upkeep's sweep
+      // admits the task within a second.
+      await ctx.lifecycle.admit([concurrencyKey]).catch((err: unknown) => {
+        ctx.settings.logger.error(
+          logLine(
+            'ERROR',
+            `admitting a task of ${concurrencyKey} failed: ${(err as Error).message}`,
+          ),
+        )
+      })
+    }
+    wake()
   }
-  return task
+  if (transaction) transaction.afterCommit(admit)
+  else await admit()
 }

@@ -21,6 +21,7 @@ import { defineTaskModel, type AsyncTask } from './task-model.js'
 import type { AsyncCapable, MethodArgs, MethodName } from './typing.js'
 import { Worker, type WorkerOptions } from './worker.js'
 import { pauseQueue, pausedQueues, resumeQueue } from './queues.js'
+import { checkConfiguredLimits, setQueueLimits, type QueueLimits } from './queue-limits.js'
 import { listWorkers, type WorkerInfo } from './presence.js'
 import { defaultRetention, prune, resolveRetention, type Retention } from './retention.js'
 import {
@@ -51,6 +52,13 @@ export interface InstallOptions<C extends Record<string, object> = Record<string
   recurring?: RecurringTask[]
   /** How long finished tasks are kept (ms per outcome); false keeps them. Default 7 days / 30 days. */
   retention?: Retention | false
+  /**
+   * Limits per queue, over every worker and host: `{ mail: { concurrency: 5,
+   * rateLimit: { max: 100, per: 60_000 } } }`. Applied when a worker starts
+   * (if they changed since last applied); `tasks.setQueueLimits()` changes
+   * them at run time.
+   */
+  queues?: Record<string, QueueLimits>
 }
 
 /** What installAsync() returns. */
@@ -77,6 +85,11 @@ export interface AsyncTasks<C extends Record<string, object> = Record<string, ob
   resumeQueue(queue: string): Promise<void>
   /** Names of the paused queues. */
   pausedQueues(): Promise<string[]>
+  /**
+   * Sets a queue's limits for every worker now (`null` clears them):
+   * `{ concurrency: 5, rateLimit: { max: 100, per: 60_000 } }`.
+   */
+  setQueueLimits(queue: string, limits: QueueLimits | null): Promise<void>
   /** Deletes finished tasks past their retention now; resolves to how many. Workers also do it hourly. */
   prune(retention?: Retention): Promise<number>
   /**
@@ -113,6 +126,7 @@ function settingsFrom(options: InstallOptions): Settings {
     backoff: options.backoff ?? defaultBackoff,
     logger: options.logger ?? consoleLogger,
     retention: resolveRetention(options.retention),
+    queueLimits: checkConfiguredLimits(options.queues),
   }
 }
 
@@ -173,6 +187,7 @@ export function installAsync<C extends Record<string, object> = Record<string, n
     pauseQueue: (queue) => pauseQueue(ctx, queue),
     resumeQueue: (queue) => resumeQueue(ctx, queue),
     pausedQueues: () => pausedQueues(ctx),
+    setQueueLimits: (queue, limits) => setQueueLimits(ctx, queue, limits),
     prune: (retention) => prune(ctx, resolveRetention(retention) || defaultRetention),
     workers: () => listWorkers(ctx),
     dashboard: (options) => dashboard(tasks, options),

@@ -3,10 +3,14 @@
  * option, what it got and what it takes, and runs before anything is stored.
  */
 import type { Transaction } from 'sequelize'
+import { describe } from './describe.js'
 import { EnqueueError } from './errors.js'
 
+export { describe }
+import { FLOW_OPTIONS, type FlowOptions } from './flow-options.js'
+
 /** Options of `async()` and `schedule()`; `A` is the method's parameter list. */
-export interface EnqueueOptions<A extends unknown[] = unknown[]> {
+export interface EnqueueOptions<A extends unknown[] = unknown[]> extends FlowOptions {
   /** Arguments for the method, stored as tagged JSON. */
   args?: A
   /** Higher runs first. Default 10 (`schedule()`: 20). */
@@ -40,6 +44,7 @@ const KNOWN = new Set([
   'transaction',
   'maxAttempts',
   'timeout',
+  ...FLOW_OPTIONS,
 ])
 
 function fail(message: string): never {
@@ -51,13 +56,6 @@ function integer(name: string, value: unknown, min: number, max: number): number
     fail(`Option ${name} must be an integer from ${min} to ${max}; got ${describe(value)}.`)
   }
   return value
-}
-
-export function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value)
-  if (value instanceof Date) return `Date(${String(value)})`
-  if (value === null || typeof value !== 'object') return String(value)
-  return Array.isArray(value) ? 'an array' : 'an object'
 }
 
 export function checkOptions(

@@ -95,7 +95,14 @@ export function finishRun(
   outcome: Outcome,
   startedAt: Date | null,
 ): { finished: Finished; error: unknown } {
-  const base = { id: row.id, startedAt, delayMs: 0 }
+  const base = {
+    id: row.id,
+    startedAt,
+    delayMs: 0,
+    concurrencyKey: row.concurrencyKey,
+    queue: row.queue,
+    permits: row.permits,
+  }
   let thrown: unknown
   if (outcome.ok) {
     const encoded = encodeResult(ctx, outcome.value)
@@ -148,5 +155,8 @@ export function unstorable(row: TaskRow, dbError: unknown, startedAt: Date | nul
     historyJson: null,
     delayMs: 0,
     startedAt,
+    concurrencyKey: row.concurrencyKey,
+    queue: row.queue,
+    permits: row.permits,
   }
 }

@@ -46,8 +46,9 @@ export class Slots {
   readonly buffer: TaskRow[] = []
   /** Whether claims may be made (a started worker, or workOff()). */
   accepting = false
-  /** Paused queues, as upkeep last read them. */
+  /** Paused and limited queues, as upkeep last read them. */
   paused = new Set<string>()
+  limited = new Set<string>()
   /** Queues a claim came back short from, since the last look for work. */
   private readonly drained = new Set<string>()
   private claimingFor = 0
@@ -128,10 +129,17 @@ export class Slots {
     for (const wake of waiters) wake()
   }
 
+  /**
+   * The queues to claim from, in precedence. A worker of every queue (`*`)
+   * claims limited queues on their own, after the rest: its `*` claim
+   * leaves them alone (lifecycle/queue-limits.ts).
+   */
   private nextQueue(): string | undefined {
-    return this.options.queues.find(
-      (q) => !this.drained.has(q) && (q === '*' || !this.paused.has(q)),
-    )
+    const { queues } = this.options
+    const all = queues.includes('*')
+      ? [...queues, ...[...this.limited].filter((q) => !queues.includes(q))]
+      : queues
+    return all.find((q) => !this.drained.has(q) && (q === '*' || !this.paused.has(q)))
   }
 
   /** What the next write should claim, if anything. */
@@ -150,6 +158,7 @@ export class Slots {
       limit: want,
       workerId,
       leaseMs,
+      limited: !all && this.limited.has(queue),
     }
   }
 

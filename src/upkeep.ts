@@ -11,20 +11,24 @@
 import type { Context } from './context.js'
 import { WorkerLostError } from './errors.js'
 import { logLine } from './logger.js'
-import { pausedQueues } from './queues.js'
+import { queueStates } from './queue-limits.js'
 import { runSchedules } from './recurring.js'
 import { prune } from './retention.js'
 import { serialize } from './serializer.js'
 import { isOutage } from './transient.js'
 
 const PRUNE_EVERY = 3_600_000
+const RECOUNT_EVERY = 60_000
 
 export class Upkeep {
   /** Queues no worker should claim from now. */
   paused = new Set<string>()
+  /** Queues with limits: claimed under the queue's lock. */
+  limited = new Set<string>()
   private last = 0
   // Spread the first prune of many workers started together over a minute.
   private nextPrune = Date.now() + Math.random() * 60_000
+  private nextRecount = Date.now() + Math.random() * RECOUNT_EVERY
 
   constructor(
     private readonly ctx: Context,
@@ -45,11 +49,14 @@ export class Upkeep {
       }
     }
     await step('promoting scheduled tasks', () => this.promote())
+    await step('admitting tasks blocked by their concurrency key', () => this.admit(now))
     await step('rescuing tasks of lost workers', () => this.rescue())
     if (this.ctx.schedules.length > 0)
       await step('enqueuing recurring tasks', () => this.recurring(now))
-    await step('reading paused queues', async () => {
-      this.paused = new Set(await pausedQueues(this.ctx))
+    await step('reading paused and limited queues', async () => {
+      const states = await queueStates(this.ctx)
+      this.paused = states.paused
+      this.limited = states.limited
     })
     if (this.ctx.settings.retention && now >= this.nextPrune) {
       this.nextPrune = now + PRUNE_EVERY
@@ -63,6 +70,19 @@ export class Upkeep {
 
   private async promote(): Promise<void> {
     await this.ctx.lifecycle.promote()
+  }
+
+  /**
+   * Tasks blocked by their concurrency key whose key has room: after a
+   * promotion, a retry, or a wake-up a concurrent enqueue missed. About once
+   * a minute, the holders of every key are counted again from the tasks.
+   */
+  private async admit(now: number): Promise<void> {
+    if (now >= this.nextRecount) {
+      this.nextRecount = now + RECOUNT_EVERY
+      await this.ctx.lifecycle.recount()
+    }
+    await this.ctx.lifecycle.sweep()
   }
 
   private async rescue(): Promise<void> {

@@ -102,10 +102,16 @@ export class WorkWaiter {
     return this.listener ? 0 : 100 // LISTEN/NOTIFY wakes the worker instead
   }
 
+  /**
+   * Limited queues are left out: their due tasks may be waiting for the cap
+   * or the rate window, and a probe that kept finding them would wake the
+   * worker for claims that take nothing. They are claimed at each poll, and
+   * as soon as a wake-up or a finished task of theirs comes.
+   */
   private probeQueues(): Promise<boolean> {
-    const { paused } = this.slots
-    if (this.options.queues.includes('*')) return probe(this.ctx, null, [...paused])
-    const queues = this.options.queues.filter((queue) => !paused.has(queue))
-    return probe(this.ctx, queues, [])
+    const { paused, limited } = this.slots
+    const skip = (queue: string): boolean => paused.has(queue) || limited.has(queue)
+    if (this.options.queues.includes('*')) return probe(this.ctx, null, [...paused, ...limited])
+    return probe(this.ctx, this.options.queues.filter((queue) => !skip(queue)), [])
   }
 }

@@ -15,6 +15,7 @@ import type { Ending } from './recorder.js'
 import { Slots } from './slots.js'
 import { isTransient } from './transient.js'
 import { Upkeep } from './upkeep.js'
+import { applyConfiguredLimits } from './queue-limits.js'
 import { WorkWaiter } from './work-waiter.js'
 import { reportOutcome, type Announcer, type Recorded, type WorkerEvents } from './worker-events.js'
 import {
@@ -96,6 +97,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.state = 'running'
     this.slots.accepting = true
     this.waiter.open()
+    await applyConfiguredLimits(this.ctx).catch((err: unknown) =>
+      this.fault('applying the configured queue limits failed', err),
+    )
     // Announce before the first heartbeat (which announces too), not beside it.
     await this.announce().catch((err: unknown) => this.fault('announcing the worker failed', err))
     this.startBeat()
@@ -119,12 +123,14 @@ export class Worker extends EventEmitter<WorkerEvents> {
     if (own) {
       this.slots.accepting = true
       this.startBeat()
+      await applyConfiguredLimits(this.ctx)
     }
     try {
       for (;;) {
         const done = this.finishedCount()
         await this.ctx.lifecycle.retrying(() => this.upkeep.run(true))
         this.slots.paused = this.upkeep.paused
+        this.slots.limited = this.upkeep.limited
         this.slots.lookAgain()
         await this.drain()
         if (this.finishedCount() === done && this.slots.idle) break
@@ -163,6 +169,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       try {
         await this.upkeep.run(false)
         this.slots.paused = this.upkeep.paused
+        this.slots.limited = this.upkeep.limited
         await this.slots.fill()
         if (this.state !== 'running') break
         await this.waiter.wait()

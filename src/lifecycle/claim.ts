@@ -24,6 +24,7 @@ import type { Exec } from './connection.js'
 import { isMysql, later, NOW, type Dialect } from './dialect.js'
 import { byClaimOrder, fromDb, type TaskRow } from './row.js'
 import type { Values } from './sql.js'
+import { countClaim, lockQueue, unlimitedGuard } from './queue-limits.js'
 
 /** What a worker asks of a claim. */
 export interface ClaimRequest {
@@ -35,32 +36,44 @@ export interface ClaimRequest {
   limit: number
   workerId: string
   leaseMs: number
+  /** The queue has limits (as the worker's upkeep last read): claim under its lock. */
+  limited?: boolean
 }
 
-function condition(dialect: Dialect, request: ClaimRequest): string {
-  if (request.queue !== null) return 'AND queue = :queue'
-  if (request.exclude.length === 0) return ''
-  return dialect === 'postgres'
-    ? 'AND queue <> ALL(:exclude::text[])'
-    : 'AND queue NOT IN (:exclude)'
+/** Which rows a claim may take: its queue, not the paused, and (unless it holds the lock) no limited queue. */
+function condition(dialect: Dialect, request: ClaimRequest, guard: boolean): string {
+  const named = request.queue !== null
+  const limits = guard ? ` ${unlimitedGuard(dialect, named)}` : ''
+  if (named) return `AND queue = :queue${limits}`
+  if (request.exclude.length === 0) return limits
+  const paused =
+    dialect === 'postgres' ? 'AND queue <> ALL(:exclude::text[])' : 'AND queue NOT IN (:exclude)'
+  return `${paused}${limits}`
 }
 
 const ORDER = 'ORDER BY priority DESC, scheduled_at, id'
 
+/** A task claimed under its queue's cap holds the queue's permit (`:qp` is 2 then, else 0). */
+const QUEUE_PERMIT = 'permits = permits | :qp'
+
+/** A unique key held until the task starts is released by its claim. */
+const RELEASE_HOLD =
+  "unique_hold = CASE WHEN unique_until = 'finished' THEN unique_hold ELSE NULL END"
+
 /** The values a claim binds (names a statement does not use are ignored). */
-export function claimValues(request: ClaimRequest): Values {
+export function claimValues(request: ClaimRequest, queuePermit = 0): Values {
   const { queue, exclude, limit, workerId, leaseMs } = request
-  return { queue, exclude, limit, workerId, leaseMs }
+  return { queue, exclude, limit, workerId, leaseMs, qp: queuePermit }
 }
 
 /** PostgreSQL: the claim as two CTE parts, `picked` and `claimed` (RETURNING the rows). */
-export function claimCtes(request: ClaimRequest): string {
+export function claimCtes(request: ClaimRequest, guard = true): string {
   return `picked AS (
-    SELECT id FROM async_tasks WHERE ready = 1 ${condition('postgres', request)}
+    SELECT id FROM async_tasks WHERE ready = 1 ${condition('postgres', request, guard)}
     ${ORDER} LIMIT :limit FOR UPDATE SKIP LOCKED
   ), claimed AS (
     UPDATE async_tasks AS t
-    SET status = 'running', ready = NULL, locked_by = :workerId,
+    SET status = 'running', ready = NULL, locked_by = :workerId, ${RELEASE_HOLD}, ${QUEUE_PERMIT},
         locked_until = ${later('postgres', 'lease')}, started_at = now(), updated_at = now()
     FROM picked WHERE t.id = picked.id
     RETURNING t.*
@@ -68,36 +81,37 @@ export function claimCtes(request: ClaimRequest): string {
 }
 
 /** SQLite: one statement. `leaseAt` and `now` are the host's clock (the database's). */
-function sqliteClaim(request: ClaimRequest): string {
+function sqliteClaim(request: ClaimRequest, guard: boolean): string {
   return `UPDATE async_tasks
-    SET status = 'running', ready = NULL, locked_by = :workerId, locked_until = :leaseAt,
+    SET status = 'running', ready = NULL, locked_by = :workerId, ${RELEASE_HOLD}, ${QUEUE_PERMIT}, locked_until = :leaseAt,
         started_at = :now, updated_at = :now
     WHERE id IN (
-      SELECT id FROM async_tasks WHERE ready = 1 ${condition('sqlite', request)}
+      SELECT id FROM async_tasks WHERE ready = 1 ${condition('sqlite', request, guard)}
       ${ORDER} LIMIT :limit
     )
     RETURNING *`
 }
 
 /** MySQL/MariaDB: the locking read, with the database's time to stamp the claim with. */
-function mysqlPick(request: ClaimRequest): string {
+function mysqlPick(request: ClaimRequest, guard: boolean): string {
   const index = request.queue === null ? 'async_tasks_claim_any' : 'async_tasks_claim_queue'
   return `SELECT *, ${NOW.mysql} AS claimed_at FROM async_tasks FORCE INDEX (${index})
-    WHERE ready = 1 ${condition('mysql', request)}
+    WHERE ready = 1 ${condition('mysql', request, guard)}
     ${ORDER} LIMIT :limit
     FOR UPDATE SKIP LOCKED`
 }
 
 const MYSQL_MARK = `UPDATE async_tasks
-  SET status = 'running', ready = NULL, locked_by = :workerId,
+  SET status = 'running', ready = NULL, locked_by = :workerId, ${RELEASE_HOLD}, ${QUEUE_PERMIT},
       locked_until = DATE_ADD(:claimedAt, INTERVAL :leaseMs * 1000 MICROSECOND),
       started_at = :claimedAt, updated_at = :claimedAt
   WHERE id IN (:ids)`
 
 /**
- * Claims on one connection. MySQL/MariaDB: the caller runs this inside a
- * transaction of ours (Connections.transaction); the others are one statement.
- * `date` formats a Date as a parameter of the dialect.
+ * Claims on one connection. MySQL/MariaDB, and a limited queue on every
+ * dialect: the caller runs this inside a transaction of ours
+ * (Connections.transaction); the others are one statement. `date` formats a
+ * Date as a parameter of the dialect.
  */
 export async function claimOn(
   exec: Exec,
@@ -106,21 +120,40 @@ export async function claimOn(
   date: (d: Date) => unknown,
 ): Promise<TaskRow[]> {
   if (request.limit <= 0) return []
+  if (!request.limited || request.queue === null) return claimRows(exec, dialect, request, date)
+  const room = await lockQueue(exec, dialect, request.queue, request.limit)
+  if (!room) return claimRows(exec, dialect, request, date, 0, false) // no longer limited
+  if (room.room === 0) return []
+  const limited = { ...request, limit: room.room }
+  const rows = await claimRows(exec, dialect, limited, date, room.capped ? 2 : 0, false)
+  await countClaim(exec, request.queue, room, rows.length)
+  return rows
+}
+
+async function claimRows(
+  exec: Exec,
+  dialect: Dialect,
+  request: ClaimRequest,
+  date: (d: Date) => unknown,
+  queuePermit = 0,
+  guard = true,
+): Promise<TaskRow[]> {
+  const values = claimValues(request, queuePermit)
   if (dialect === 'sqlite') {
     const now = new Date()
-    const { rows } = await exec(sqliteClaim(request), {
-      ...claimValues(request),
+    const { rows } = await exec(sqliteClaim(request, guard), {
+      ...values,
       now: date(now),
       leaseAt: date(new Date(now.getTime() + request.leaseMs)),
     })
     return rows.map(fromDb).sort(byClaimOrder)
   }
   if (!isMysql(dialect)) {
-    const sql = `WITH ${claimCtes(request)} SELECT * FROM claimed`
-    const { rows } = await exec(sql, claimValues(request))
+    const sql = `WITH ${claimCtes(request, guard)} SELECT * FROM claimed`
+    const { rows } = await exec(sql, values)
     return rows.map(fromDb).sort(byClaimOrder)
   }
-  const { rows } = await exec(mysqlPick(request), claimValues(request))
+  const { rows } = await exec(mysqlPick(request, guard), values)
   if (rows.length === 0) return []
   const claimedAt = rows[0]?.claimed_at as Date
   await exec(MYSQL_MARK, {
@@ -128,6 +161,7 @@ export async function claimOn(
     leaseMs: request.leaseMs,
     claimedAt: date(claimedAt),
     ids: rows.map((row) => row.id),
+    qp: queuePermit,
   })
   return rows.map((row) => ({
     ...fromDb(row),
@@ -137,5 +171,6 @@ export async function claimOn(
     lockedUntil: new Date(claimedAt.getTime() + request.leaseMs),
     startedAt: claimedAt,
     updatedAt: claimedAt,
+    permits: Number(row.permits) | queuePermit,
   }))
 }

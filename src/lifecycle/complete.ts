@@ -36,6 +36,10 @@ export interface Finished {
   delayMs: number
   /** When it really started, if later than its claim (prefetch). */
   startedAt: Date | null
+  /** The task's key, queue and permits (as claimed): the outcome frees the permits. */
+  concurrencyKey: string | null
+  queue: string
+  permits: number
 }
 
 const KIND = { succeeded: 's', retry: 'r', failed: 'f' } as const
@@ -61,7 +65,8 @@ function assignments(dialect: Dialect): string {
     ${q}finished_at = CASE v.kind WHEN 'r' THEN NULL ELSE ${now} END,
     ${q}started_at = COALESCE(v.started_at, t.started_at),
     ${q}attempts = CASE WHEN t.attempts < ${INT_MAX} THEN t.attempts + 1 ELSE t.attempts END,
-    ${q}locked_by = NULL, ${q}locked_until = NULL, ${q}updated_at = ${now}`
+    ${q}unique_hold = CASE v.kind WHEN 'r' THEN t.unique_hold ELSE NULL END,
+    ${q}permits = 0, ${q}locked_by = NULL, ${q}locked_until = NULL, ${q}updated_at = ${now}`
 }
 
 const GUARD = "t.locked_by = :workerId AND t.status = 'running'"

@@ -206,9 +206,15 @@ export class Connections {
 
   /** One statement: on the transaction's connection if given, else on a pooled one. */
   run(sql: string, values: Values, transaction?: Transaction | null): Promise<Result> {
-    const txConn = (transaction as { connection?: unknown } | null | undefined)?.connection
-    if (txConn) return this.exec(txConn)(sql, values)
+    if (transaction) return this.within(transaction)(sql, values)
     return this.with((exec) => exec(sql, values))
+  }
+
+  /** Statements on the connection of the app's transaction. */
+  within(transaction: Transaction): Exec {
+    const conn = (transaction as unknown as { connection?: unknown }).connection
+    if (!conn) throw new Error('sequelize-async: the transaction has no connection (finished?)')
+    return this.exec(conn)
   }
 
   private exec(conn: unknown): Exec {

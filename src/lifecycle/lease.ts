@@ -2,7 +2,8 @@
  * The lease of running tasks: heartbeat (running → running, lease renewed)
  * and release (running → pending, handed back unfinished, not a failure:
  * shutdown, or tasks claimed ahead and never started). Both are guarded by
- * `locked_by`, so a worker only ever touches its own tasks.
+ * `locked_by`, so a worker only ever touches its own tasks. A released task
+ * stays due and keeps its key's permit (keys.ts).
  */
 import { inList, later, NOW, type Dialect } from './dialect.js'
 
@@ -18,5 +19,11 @@ export const heartbeatSql = (d: Dialect): string =>
 /** Hands tasks back to other workers as they were before the claim. */
 export const releaseSql = (d: Dialect): string =>
   `UPDATE async_tasks
-   SET status = 'pending', ready = 1, locked_by = NULL, locked_until = NULL, updated_at = ${NOW[d]}
+   SET status = 'pending', ready = 1, locked_by = NULL, locked_until = NULL,
+       permits = permits & 1, updated_at = ${NOW[d]}
    WHERE status = 'running' AND locked_by = :workerId AND ${inList(d, 'id', 'ids')}`
+
+/** What the tasks to release hold, read and locked first: their queue permits. */
+export const heldByWorkerSql = (d: Dialect): string =>
+  `SELECT id, queue, permits FROM async_tasks
+   WHERE ${inList(d, 'id', 'ids')} AND status = 'running' AND locked_by = :workerId${d === 'sqlite' ? '' : ' FOR UPDATE'}`

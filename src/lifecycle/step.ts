@@ -14,6 +14,8 @@ import { claimCtes, claimOn, claimValues, type ClaimRequest } from './claim.js'
 import { completeArrays, completeCtes, completeOn, LeaseLost, type Finished } from './complete.js'
 import type { Connections, Exec } from './connection.js'
 import type { Dialect } from './dialect.js'
+import { settleKeysOn } from './keys.js'
+import { releaseQueues } from './queue-limits.js'
 import { byClaimOrder, fromDb, type TaskRow } from './row.js'
 
 export interface Step {
@@ -39,6 +41,17 @@ async function stepPostgres(exec: Exec, batch: Finished[], request: ClaimRequest
   return { owned: new Set(done.map(Number)), claimed: claimed.sort(byClaimOrder) }
 }
 
+/** The permits (bit 1: key, 2: queue) freed by the outcomes that were stored, per key or queue. */
+function freed(batch: Finished[], owned: Set<number>, bit: 1 | 2): Map<string, number> {
+  const counts = new Map<string, number>()
+  for (const f of batch) {
+    const name = bit === 1 ? f.concurrencyKey : f.queue
+    if (name !== null && (f.permits & bit) === bit && owned.has(f.id))
+      counts.set(name, (counts.get(name) ?? 0) + 1)
+  }
+  return counts
+}
+
 /**
  * Records `batch` (outcomes of this worker's runs) and claims per
  * `request` (null or limit 0: no claim).
@@ -53,7 +66,10 @@ export async function step(
 ): Promise<Step> {
   const claim = request && request.limit > 0 ? request : null
   if (batch.length === 0 && !claim) return { owned: new Set(), claimed: [] }
-  if (dialect === 'postgres') {
+  // Outcomes that free permits settle their key or queue, and a claim from a
+  // limited queue locks it: both in the same transaction.
+  const flow = batch.some((f) => f.permits !== 0) || claim?.limited === true
+  if (!flow && dialect === 'postgres') {
     if (!claim) {
       return connections.with(async (exec) => ({
         owned: await completeOn(exec, dialect, batch, workerId, date),
@@ -63,7 +79,7 @@ export async function step(
     return connections.with((exec) => stepPostgres(exec, batch, claim))
   }
   // SQLite runs one statement alone without a transaction of ours.
-  if (dialect === 'sqlite' && (batch.length === 0 || !claim)) {
+  if (!flow && dialect === 'sqlite' && (batch.length === 0 || !claim)) {
     return connections.with(async (exec) => ({
       owned: await completeOn(exec, dialect, batch, workerId, date),
       claimed: claim ? await claimOn(exec, dialect, claim, date) : [],
@@ -72,6 +88,10 @@ export async function step(
   const inOne = (locking: boolean): Promise<Step> =>
     connections.transaction(async (exec) => {
       const owned = await completeOn(exec, dialect, batch, workerId, date, locking)
+      const keys = freed(batch, owned, 1)
+      if (keys.size > 0) await settleKeysOn(exec, dialect, date, [...keys.keys()], keys)
+      const queues = freed(batch, owned, 2)
+      if (queues.size > 0) await releaseQueues(exec, dialect, queues)
       const claiming = claimOn(exec, dialect, claim ?? NO_CLAIM, date)
       // SQLite commits what succeeded (Connections.transaction): stored
       // outcomes stay stored when the claim fails, and the worker claims

@@ -9,6 +9,9 @@
  *   worker `maxInterruptions` times, so a task that kills its worker every
  *   time cannot take the workers down in a loop.
  *
+ * A requeued task stays due and keeps its key's permit; one that fails
+ * frees it, counted back by the next recount of its key (keys.ts).
+ *
  * Each is written as `SET … WHERE <condition>`, so that a batch which fails
  * (a row the database refuses) can be redone row by row, skipping only the
  * row that fails (see Lifecycle.eachOrAll).
@@ -29,7 +32,8 @@ export interface SetWhere {
 export function promote(d: Dialect): SetWhere {
   const where = `ready = 0 AND scheduled_at <= ${NOW[d]}`
   return {
-    set: 'ready = 1',
+    // A task with a concurrency key waits blocked until its key admits it.
+    set: 'ready = CASE WHEN concurrency_key IS NULL THEN 1 ELSE 2 END',
     where,
     pick: `SELECT id FROM async_tasks WHERE ${where} ORDER BY scheduled_at LIMIT :batch`,
   }
@@ -41,6 +45,7 @@ export function failLost(d: Dialect): SetWhere {
   const where = `status = 'running' AND locked_until < ${now} AND interruptions >= :maxInterruptions - 1`
   return {
     set: `status = 'failed', success = FALSE, ready = NULL, locked_by = NULL, locked_until = NULL,
+      permits = 0, unique_hold = NULL,
       ${plusOne('interruptions')}, ${plusOne('attempts')},
       error = :error, result = :result, finished_at = ${now}, updated_at = ${now}`,
     where,
@@ -52,7 +57,7 @@ export function requeueLost(d: Dialect): SetWhere {
   const now = NOW[d]
   const where = `status = 'running' AND locked_until < ${now}`
   return {
-    set: `status = 'pending', ready = 1, locked_by = NULL, locked_until = NULL,
+    set: `status = 'pending', ready = 1, locked_by = NULL, locked_until = NULL, permits = permits & 1,
       ${plusOne('interruptions')}, updated_at = ${now}`,
     where,
     pick: `SELECT id FROM async_tasks WHERE ${where} ORDER BY id LIMIT :batch`,

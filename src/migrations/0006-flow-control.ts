@@ -14,7 +14,8 @@
  *   running task holds (1: its key, 2: its queue's concurrency).
  * - Queue limits on `async_queues`: a cap on running tasks (`concurrency`,
  *   `running`) and a rate limit on starts (`rate_max` per `rate_per_ms`,
- *   counted in fixed windows of the database's clock), changed at run time
+ *   counted in fixed windows of the database's clock: `window_no` is the
+ *   current window's number, `window_count` its starts), changed at run time
  *   and shared by every worker; `config_limits` is the last configuration a
  *   worker applied, so a deploy that changes it wins over a run-time change,
  *   and a restart without a change does not undo one.
@@ -55,7 +56,7 @@ export async function up(qi: QueryInterface, S: SequelizeStatic): Promise<void> 
   )
   if (!(await tableExists(qi, KEYS))) {
     await qi.createTable(KEYS, {
-      key: { type: DataTypes.STRING(255), primaryKey: true },
+      concurrency_key: { type: DataTypes.STRING(255), primaryKey: true },
       holders: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
       updated_at: { type: DataTypes.DATE(3), allowNull: false },
     })
@@ -65,7 +66,7 @@ export async function up(qi: QueryInterface, S: SequelizeStatic): Promise<void> 
   await addColumnOnce(qi, QUEUES, 'running', { ...int, allowNull: false, defaultValue: 0 })
   await addColumnOnce(qi, QUEUES, 'rate_max', int)
   await addColumnOnce(qi, QUEUES, 'rate_per_ms', int)
-  await addColumnOnce(qi, QUEUES, 'window_start', { type: DataTypes.DATE(3), allowNull: true })
+  await addColumnOnce(qi, QUEUES, 'window_no', { type: DataTypes.BIGINT, allowNull: true })
   await addColumnOnce(qi, QUEUES, 'window_count', { ...int, allowNull: false, defaultValue: 0 })
   await addColumnOnce(qi, QUEUES, 'config_limits', { type: DataTypes.TEXT, allowNull: true })
 }
@@ -89,7 +90,7 @@ export async function down(qi: QueryInterface): Promise<void> {
   for (const column of [
     'config_limits',
     'window_count',
-    'window_start',
+    'window_no',
     'rate_per_ms',
     'rate_max',
     'running',

@@ -8,6 +8,9 @@ import { currentTask } from '../../src/task-context.js'
 
 export const calls: string[] = []
 
+/** Start and end of every run of Order#span, for overlap checks (flow control). */
+export const spans: Array<{ key: string; start: number; end: number }> = []
+
 export class Order extends Model {
   declare id: number
   declare total: number
@@ -46,6 +49,14 @@ export class Order extends Model {
       })
     })
     return signal?.aborted ? 'aborted' : 'done'
+  }
+
+  /** Sleeps `ms` and records when it ran, under `key`. */
+  async span(key: string, ms: number): Promise<number | undefined> {
+    const start = Date.now()
+    await new Promise((resolve) => setTimeout(resolve, ms))
+    spans.push({ key, start, end: Date.now() })
+    return currentTask()?.task.id
   }
 
   static recalculateTotals(factor: number): number {

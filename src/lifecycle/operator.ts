@@ -1,0 +1,172 @@
+/**
+ * Transitions an operator or the app asks for (manual.ts has their SQL),
+ * and the admission of blocked tasks to their concurrency key (keys.ts):
+ * cancel, retry, remove, retry-all, prune, admit, sweep, recount.
+ */
+import { isOutage } from '../transient.js'
+import { LifecycleBase } from './base.js'
+import { ensureKeysSql, recountSql, settleKeysOn, SWEEP } from './keys.js'
+import { recountQueuesSql, setLimitsOn, type StoredLimits } from './queue-limits.js'
+import {
+  cancelSql,
+  deleteSql,
+  expiredSql,
+  heldSql,
+  idsAfterSql,
+  keysOfSql,
+  removeSql,
+  retrySql,
+} from './manual.js'
+import type { Row } from './connection.js'
+
+/** The key permits the rows free when they leave their state. */
+function permitsOf(rows: Row[], leaving: (row: Row) => boolean): Map<string, number> {
+  const freed = new Map<string, number>()
+  for (const row of rows) {
+    const key = row.concurrency_key
+    if (typeof key === 'string' && (Number(row.permits) & 1) === 1 && leaving(row))
+      freed.set(key, (freed.get(key) ?? 0) + 1)
+  }
+  return freed
+}
+
+export class OperatorTransitions extends LifecycleBase {
+  /**
+   * admit: blocked tasks of `keys` become due while their key has room.
+   * The key rows are made first (no lock on existing ones), then settled.
+   */
+  async admit(keys: string[]): Promise<number> {
+    const unique = [...new Set(keys)]
+    if (unique.length === 0) return 0
+    const values = Object.fromEntries(unique.map((key, i) => [`k${i}`, key]))
+    await this.write(ensureKeysSql(this.dialect, unique.length), values)
+    return this.retrying(() =>
+      this.connections.transaction((exec) => settleKeysOn(exec, this.dialect, this.date, unique)),
+    )
+  }
+
+  /** The upkeep's sweep: admits blocked tasks of every key with room (after promotion, a lost wake-up). */
+  async sweep(): Promise<number> {
+    const { rows } = await this.retrying(() => this.connections.run(SWEEP, {}))
+    return this.admit(rows.map((row) => String(row.concurrency_key)))
+  }
+
+  /**
+   * Counts the holders of the keys again from the tasks themselves: a task
+   * deleted by hand, or failed by rescue, gave its permit back only here.
+   */
+  async recount(): Promise<number> {
+    const keys = await this.retrying(() =>
+      this.connections.transaction(async (exec) => {
+        const sql = recountSql(this.dialect)
+        const { rows } = await exec(sql.lock, {})
+        const keys = rows.map((row) => String(row.concurrency_key))
+        if (keys.length === 0) return 0
+        return (await exec(sql.count, { keys, now: this.date(new Date()) })).affected
+      }),
+    )
+    const queues = await this.retrying(() =>
+      this.connections.transaction(async (exec) => {
+        const sql = recountQueuesSql(this.dialect)
+        const { rows } = await exec(sql.lock, {})
+        if (rows.length === 0) return 0
+        return (await exec(sql.count, { now: this.date(new Date()) })).affected
+      }),
+    )
+    return keys + queues
+  }
+
+  /** Sets a queue's limits (all of them; null clears one). */
+  setQueueLimits(queue: string, limits: StoredLimits): Promise<void> {
+    return this.retrying(() =>
+      this.connections.transaction((exec) =>
+        setLimitsOn(exec, this.dialect, queue, limits, this.date(new Date())),
+      ),
+    )
+  }
+
+  /** cancel: pending → cancelled; an admitted task's permit goes to the next of its key. */
+  cancel(ids: number[]): Promise<number> {
+    return this.leaving(ids, cancelSql(this.dialect), (row) => row.status === 'pending')
+  }
+
+  /** remove: gone, unless running; an admitted task's permit goes to the next of its key. */
+  remove(ids: number[]): Promise<number> {
+    return this.leaving(ids, removeSql(this.dialect), (row) => row.status !== 'running')
+  }
+
+  private leaving(ids: number[], sql: string, leaves: (row: Row) => boolean): Promise<number> {
+    if (ids.length === 0) return Promise.resolve(0)
+    return this.retrying(() =>
+      this.connections.transaction(async (exec) => {
+        const held = await exec(heldSql(this.dialect), { ids })
+        const done = (await exec(sql, this.clocked({ ids }))).affected
+        const freed = permitsOf(held.rows, leaves)
+        if (freed.size > 0)
+          await settleKeysOn(exec, this.dialect, this.date, [...freed.keys()], freed)
+        return done
+      }),
+    )
+  }
+
+  /** retry: failed | cancelled → pending; a task with a concurrency key is admitted when its key has room. */
+  async retry(ids: number[]): Promise<number> {
+    if (ids.length === 0) return 0
+    const retried = await this.write(retrySql(this.dialect), { ids })
+    const { rows } = await this.retrying(() =>
+      this.connections.run(keysOfSql(this.dialect), { ids }),
+    )
+    if (rows.length > 0) await this.admit(rows.map((row) => String(row.concurrency_key)))
+    return retried
+  }
+
+  /**
+   * retry for every task in a status, in batches by id. It ends whatever the
+   * rows hold: a batch the database refuses is redone row by row, and a row
+   * that cannot be retried is passed (and named in `skipped`), never read
+   * again.
+   */
+  async retryAll(
+    status: 'failed' | 'cancelled',
+    onBatch?: (done: number) => void,
+  ): Promise<{ retried: number; skipped: Array<{ id: number; error: string }> }> {
+    let after = 0
+    let retried = 0
+    const skipped: Array<{ id: number; error: string }> = []
+    for (;;) {
+      const ids = await this.ids(idsAfterSql, { status, after, batch: 500 })
+      if (ids.length === 0) return { retried, skipped }
+      try {
+        retried += await this.retry(ids)
+      } catch (err) {
+        if (isOutage(err)) throw err
+        for (const id of ids) {
+          try {
+            retried += await this.retry([id])
+          } catch (rowErr) {
+            if (isOutage(rowErr)) throw rowErr
+            skipped.push({ id, error: (rowErr as Error).message })
+          }
+        }
+      }
+      after = ids[ids.length - 1] as number
+      onBatch?.(retried)
+    }
+  }
+
+  /** prune: up to `batches` batches of finished tasks of `status` older than `cutoff`. */
+  async prune(status: string, cutoff: Date, batchSize: number, batches: number): Promise<number> {
+    let deleted = 0
+    for (let i = 0; i < batches; i++) {
+      const ids = await this.ids(expiredSql, {
+        status,
+        cutoff: this.date(cutoff),
+        batch: batchSize,
+      })
+      if (ids.length === 0) break
+      deleted += await this.write(deleteSql(this.dialect), { ids, status })
+      if (ids.length < batchSize) break
+    }
+    return deleted
+  }
+}
