@@ -112,6 +112,10 @@ export class WorkWaiter {
     const { paused, limited } = this.slots
     const skip = (queue: string): boolean => paused.has(queue) || limited.has(queue)
     if (this.options.queues.includes('*')) return probe(this.ctx, null, [...paused, ...limited])
-    return probe(this.ctx, this.options.queues.filter((queue) => !skip(queue)), [])
+    return probe(
+      this.ctx,
+      this.options.queues.filter((queue) => !skip(queue)),
+      [],
+    )
   }
 }

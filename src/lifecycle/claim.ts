@@ -121,11 +121,11 @@ export async function claimOn(
 ): Promise<TaskRow[]> {
   if (request.limit <= 0) return []
   if (!request.limited || request.queue === null) return claimRows(exec, dialect, request, date)
-  const room = await lockQueue(exec, dialect, request.queue, request.limit)
+  const room = await lockQueue(exec, dialect, request.queue, request.limit, date)
   if (!room) return claimRows(exec, dialect, request, date, 0, false) // no longer limited
   if (room.room === 0) return []
   const limited = { ...request, limit: room.room }
-  const rows = await claimRows(exec, dialect, limited, date, room.capped ? 2 : 0, false)
+  const rows = await claimRows(exec, dialect, limited, date, room.capped ? 2 : 0, false, room.at)
   await countClaim(exec, request.queue, room, rows.length)
   return rows
 }
@@ -137,10 +137,11 @@ async function claimRows(
   date: (d: Date) => unknown,
   queuePermit = 0,
   guard = true,
+  at?: Date,
 ): Promise<TaskRow[]> {
   const values = claimValues(request, queuePermit)
   if (dialect === 'sqlite') {
-    const now = new Date()
+    const now = at ?? new Date()
     const { rows } = await exec(sqliteClaim(request, guard), {
       ...values,
       now: date(now),
@@ -155,7 +156,7 @@ async function claimRows(
   }
   const { rows } = await exec(mysqlPick(request, guard), values)
   if (rows.length === 0) return []
-  const claimedAt = rows[0]?.claimed_at as Date
+  const claimedAt = at ?? (rows[0]?.claimed_at as Date)
   await exec(MYSQL_MARK, {
     workerId: request.workerId,
     leaseMs: request.leaseMs,

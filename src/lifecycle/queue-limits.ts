@@ -13,7 +13,7 @@
  * it until its upkeep reads the limit (at most a second).
  */
 import type { Exec } from './connection.js'
-import { isMysql, NOW, type Dialect } from './dialect.js'
+import { isMysql, NOW, toDate, type Dialect } from './dialect.js'
 
 const LIMITED = 'concurrency IS NOT NULL OR rate_max IS NOT NULL'
 
@@ -33,7 +33,7 @@ function windowSql(d: Dialect): string {
 }
 
 const lockSql = (d: Dialect): string =>
-  `SELECT concurrency, running, rate_max, window_no, window_count,
+  `SELECT concurrency, running, rate_max, window_no, window_count, ${NOW[d]} AS at,
      CASE WHEN rate_per_ms > 0 THEN ${windowSql(d)} END AS win
    FROM async_queues WHERE name = :queue AND (${LIMITED})${d === 'sqlite' ? '' : ' FOR UPDATE'}`
 
@@ -46,6 +46,12 @@ export interface QueueRoom {
   win: number | null
   /** The count the current window starts from. */
   counted: number
+  /**
+   * The time the window was read at, which the claim stamps its tasks'
+   * `started_at` with: a window must count the starts it says it counts
+   * (MySQL's NOW(3) is per statement, so it would move on).
+   */
+  at: Date
 }
 
 /** Locks a limited queue's row and says how much a claim may take; null if the queue is not limited. */
@@ -54,8 +60,10 @@ export async function lockQueue(
   dialect: Dialect,
   queue: string,
   limit: number,
+  date: (d: Date) => unknown,
 ): Promise<QueueRoom | null> {
-  const { rows } = await exec(lockSql(dialect), { queue, nowMs: Date.now() })
+  const now = new Date()
+  const { rows } = await exec(lockSql(dialect), { queue, nowMs: now.getTime(), now: date(now) })
   const row = rows[0]
   if (!row) return null
   let room = limit
@@ -67,7 +75,8 @@ export async function lockQueue(
     counted = Number(row.window_no) === win ? Number(row.window_count) : 0
     room = Math.min(room, Number(row.rate_max) - counted)
   }
-  return { room: Math.max(0, room), capped, win, counted }
+  const at = dialect === 'sqlite' ? now : (toDate(row.at) ?? now)
+  return { room: Math.max(0, room), capped, win, counted, at }
 }
 
 /** Counts a claim of `n` tasks on the locked queue row. */
