@@ -73,7 +73,10 @@ async function main() {
   const summary = summarize(run)
   const met = summary.targets.filter((t) => t.met === true).length
   const missed = summary.targets.filter((t) => t.met === false).length
-  console.log(`\ntargets (issue 9; drains at steady state): ${met} met, ${missed} missed`)
+  const notRun = summary.targets.length - met - missed
+  console.log(
+    `\ntargets (issue 9; drains at steady state): ${met} met, ${missed} missed, ${notRun} not run`,
+  )
   for (const line of targetLines(summary.targets)) console.log(line)
   if (options.writeDocs) console.log(`\nwrote ${await writeReport(run, summary)}`)
 }

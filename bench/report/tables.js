@@ -10,6 +10,7 @@ const setting = (s) => s.replace('x', ' × ')
 
 // `left`: how many leading columns hold text (aligned left); the rest are numbers.
 function table(head, rows, left = 1) {
+  if (rows.length === 0) return '_not run_'
   const align = head.map((h, i) => (i < left ? '---' : '---:'))
   return [
     `| ${head.join(' | ')} |`,
@@ -117,7 +118,6 @@ export function memoryTable(a) {
       m.over == null ? '–' : `${m.over >= 0 ? '+' : ''}${mb(m.over)}`,
       r(a.get('drain', RSS_SETTING, `bare-${db}`)?.steady?.perSec),
     ])
-  if (rows.length === 0) return '_not run_'
   return table(
     [
       'dialect',

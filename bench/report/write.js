@@ -61,6 +61,7 @@ export function summarize(run) {
 export async function writeReport(run, { a, same, targets } = summarize(run)) {
   const met = targets.filter((t) => t.met === true).length
   const missed = targets.filter((t) => t.met === false).length
+  const notRun = targets.length - met - missed
   await fs.writeFile(
     SVG,
     barChart({
@@ -138,7 +139,7 @@ ${depthTable(a, same)}
 
 ## Targets (issue 9)
 
-${met} met, ${missed} missed. Ratios are measured ÷ reference; drain targets
+${met} met, ${missed} missed${notRun ? `, ${notRun} not run` : ''}. Ratios are measured ÷ reference; drain targets
 read the steady-state figures.
 
 ${targetsTable(targets)}
