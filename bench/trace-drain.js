@@ -1,9 +1,11 @@
 // Where a worker's time goes per task: one started worker at concurrency 1
 // drains no-op tasks in the same process. After a warm-up of 2,000 tasks it
 // prints, for the next ten:
-//   - each task's phases from the worker's own events: claim (previous
-//     task's success → task:start), load (task:start → the method runs) and
-//     outcome (method → task:success);
+//   - each task's phases between the worker's own events: success → start
+//     (the previous task's `task:success` to this one's `task:start`: the
+//     claim, and the record load where the worker loads records with the
+//     claim), start → method (the load, where it happens after
+//     `task:start`) and method → success (the outcome write);
 //   - every statement sent to the database meanwhile, timed at the driver
 //     (statement-timer.js), so raw driver calls show as well as Sequelize's,
 //     with the milliseconds since the previous statement finished;
@@ -31,15 +33,15 @@ const worker = tasks.createWorker({ concurrency: 1 })
 let n = 0
 const traced = new Promise((resolve) => {
   worker.on('task:start', () => {
-    if (tracing) phases.push({ claim: performance.now() - mark })
+    if (tracing) phases.push({ toStart: performance.now() - mark })
     mark = performance.now()
   })
   Order.onNoop = () => {
-    if (tracing) phases[phases.length - 1].load = performance.now() - mark
+    if (tracing) phases[phases.length - 1].toMethod = performance.now() - mark
     mark = performance.now()
   }
   worker.on('task:success', () => {
-    if (tracing) phases[phases.length - 1].outcome = performance.now() - mark
+    if (tracing) phases[phases.length - 1].toSuccess = performance.now() - mark
     mark = performance.now()
     if (++n === WARM_UP) tracing = true
     if (n === WARM_UP + TRACED) resolve()
@@ -56,10 +58,12 @@ await sequelize.close()
 
 const f = (x) => (x == null ? '    –' : x.toFixed(2).padStart(5))
 console.log(`${dialect}: ${rate.toFixed(0)} tasks/s over the first 2,010 tasks at concurrency 1`)
-console.log('\nper task, ms: claim | load | outcome | total')
+console.log('\nper task, ms: success → start | start → method | method → success | total')
 for (const p of phases) {
-  const total = (p.claim ?? 0) + (p.load ?? 0) + (p.outcome ?? 0)
-  console.log(`${f(p.claim)} | ${f(p.load)} | ${f(p.outcome)} | ${f(total)}`)
+  const total = (p.toStart ?? 0) + (p.toMethod ?? 0) + (p.toSuccess ?? 0)
+  console.log(
+    `${f(p.toStart).padStart(15)} | ${f(p.toMethod).padStart(14)} | ${f(p.toSuccess).padStart(16)} | ${f(total)}`,
+  )
 }
 console.log(
   `\nstatements (${statements.length}): ms since the previous one finished (negative: overlapping, e.g. a heartbeat) | statement ms | statement`,
