@@ -60,7 +60,7 @@ const QUICK = {
   floorCount: 300,
 }
 
-const HELP = `usage: node run.js [--quick] [--only=a,b] [--rounds=N] [--no-docs]
+export const HELP = `usage: node run.js [--quick] [--only=a,b] [--rounds=N] [--no-docs]
 
   --quick        small sizes, short drain windows, one round: a trial run
   --only=LIST    comma-separated system names and/or scenario names to run,
@@ -73,29 +73,42 @@ const HELP = `usage: node run.js [--quick] [--only=a,b] [--rounds=N] [--no-docs]
   --dist=DIR     benchmark this build of sequelize-async instead of ../dist
   --no-docs      do not rewrite docs/benchmarks.md (results JSON is still written)`
 
+/** A bad command line: run.js prints its message and the usage, no stack. */
+export class UsageError extends Error {
+  name = 'UsageError'
+}
+
 function count(name, value) {
   const n = Number(value)
   if (!Number.isFinite(n) || n <= 0)
-    throw new Error(`--${name}=${value}: expected a positive number`)
+    throw new UsageError(`--${name}=${value}: expected a positive number`)
   return n
 }
 
+function parse(argv) {
+  try {
+    return parseArgs({
+      args: argv,
+      options: {
+        quick: { type: 'boolean', default: false },
+        only: { type: 'string' },
+        rounds: { type: 'string' },
+        steady: { type: 'string' },
+        drain: { type: 'string' },
+        depth: { type: 'string' },
+        'depth-rounds': { type: 'string' },
+        'no-docs': { type: 'boolean', default: false },
+        dist: { type: 'string' },
+        help: { type: 'boolean', default: false },
+      },
+    })
+  } catch (err) {
+    throw new UsageError(err.message)
+  }
+}
+
 export function readOptions(argv = process.argv.slice(2)) {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      quick: { type: 'boolean', default: false },
-      only: { type: 'string' },
-      rounds: { type: 'string' },
-      steady: { type: 'string' },
-      drain: { type: 'string' },
-      depth: { type: 'string' },
-      'depth-rounds': { type: 'string' },
-      'no-docs': { type: 'boolean', default: false },
-      dist: { type: 'string' },
-      help: { type: 'boolean', default: false },
-    },
-  })
+  const { values } = parse(argv)
   if (values.help) {
     console.log(HELP)
     process.exit(0)

@@ -1,7 +1,7 @@
 // npm run bench: runs the planned rounds, prints one line per step, keeps the
 // raw results in results/latest.json and rewrites docs/benchmarks.md.
 import fs from 'node:fs/promises'
-import { readOptions } from './options.js'
+import { HELP, UsageError, readOptions } from './options.js'
 import { planRound } from './plan.js'
 import { now } from './clock.js'
 import { machineInfo } from './report/machine.js'
@@ -36,6 +36,7 @@ function headline(scenario, m) {
 
 async function main() {
   const options = readOptions()
+  planRound(0, options) // a bad --only fails here, before anything runs
   snapshotPackage(options.dist)
   const started = now()
   const loadAtStart = (await import('node:os')).loadavg()[0]
@@ -84,7 +85,7 @@ async function main() {
 main().then(
   () => process.exit(0),
   (err) => {
-    console.error(err)
+    console.error(err instanceof UsageError ? `${err.message}\n\n${HELP}` : err)
     process.exit(1)
   },
 )
