@@ -21,13 +21,15 @@ export interface NewTask {
   ready: 0 | 1
   maxAttempts: number
   timeoutMs: number | null
+  /** W3C traceparent (and tracestate) of the enqueuing span; null unless tracing is on. */
+  traceContext: string | null
 }
 
 const INSERT = `INSERT INTO async_tasks
   (object_type, object_id, action, args, queue, priority, scheduled_at, ready, status,
-   attempts, max_attempts, interruptions, timeout_ms, created_at, updated_at)
+   attempts, max_attempts, interruptions, timeout_ms, trace_context, created_at, updated_at)
   VALUES (:objectType, :objectId, :action, :argsJson, :queue, :priority, :scheduledAt, :ready,
-   'pending', 0, :maxAttempts, 0, :timeoutMs, :now, :now)`
+   'pending', 0, :maxAttempts, 0, :timeoutMs, :traceContext, :now, :now)`
 
 export const insertSql = (d: Dialect): string =>
   d === 'postgres' ? `${INSERT} RETURNING id` : INSERT
