@@ -164,22 +164,22 @@ export async function enqueue(
   // for promotion, which compares against the database clock.
   const due = opts.scheduledAt === undefined || opts.scheduledAt.getTime() <= Date.now()
   const transaction = transactionOf(ctx, opts.transaction)
-  const task = await insertTask(
-    ctx,
-    {
-      objectType: resolved.objectType,
-      objectId: resolved.objectId,
-      action,
-      argsJson,
-      queue: opts.queue,
-      priority: opts.priority,
-      scheduledAt: opts.scheduledAt ?? new Date(),
-      ready: due ? 1 : 0,
-      maxAttempts: opts.maxAttempts,
-      timeoutMs: opts.timeoutMs ?? null,
-    },
-    transaction,
-  )
+  const values: NewTask = {
+    objectType: resolved.objectType,
+    objectId: resolved.objectId,
+    action,
+    argsJson,
+    queue: opts.queue,
+    priority: opts.priority,
+    scheduledAt: opts.scheduledAt ?? new Date(),
+    ready: due ? 1 : 0,
+    maxAttempts: opts.maxAttempts,
+    timeoutMs: opts.timeoutMs ?? null,
+    traceContext: null,
+  }
+  const insert = (): Promise<AsyncTask> => insertTask(ctx, values, transaction)
+  // With tracing on: a PRODUCER span around the INSERT, its context stored in traceContext.
+  const task = await (ctx.tracing ? ctx.tracing.enqueue(values, insert) : insert())
   const wake = (): void => void ctx.events.emit('enqueued', opts.queue)
   if (due) {
     if (transaction) transaction.afterCommit(wake)
