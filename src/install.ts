@@ -20,6 +20,8 @@ import { dashboard, type DashboardHandler, type DashboardOptions } from './dashb
 import { defineTaskModel, type AsyncTask } from './task-model.js'
 import type { AsyncCapable, MethodArgs, MethodName } from './typing.js'
 import { Worker, type WorkerOptions } from './worker.js'
+import { createTracing } from './tracing/index.js'
+import { checkBuckets, collectMetrics, TaskMetrics, type MetricsOptions } from './metrics/index.js'
 import { pauseQueue, pausedQueues, resumeQueue } from './queues.js'
 import { listWorkers, type WorkerInfo } from './presence.js'
 import { defaultRetention, prune, resolveRetention, type Retention } from './retention.js'
@@ -51,6 +53,14 @@ export interface InstallOptions<C extends Record<string, object> = Record<string
   recurring?: RecurringTask[]
   /** How long finished tasks are kept (ms per outcome); false keeps them. Default 7 days / 30 days. */
   retention?: Retention | false
+  /**
+   * OpenTelemetry spans: a PRODUCER span per enqueue, a CONSUMER span per run
+   * continuing its trace (docs/observability.md). Needs `@opentelemetry/api`
+   * and a registered tracer provider. Default false: the API is not loaded.
+   */
+  tracing?: boolean
+  /** The run-time histogram of `tasks.metrics()`. */
+  metrics?: MetricsOptions
 }
 
 /** What installAsync() returns. */
@@ -94,6 +104,12 @@ export interface AsyncTasks<C extends Record<string, object> = Record<string, ob
   workers(): Promise<WorkerInfo[]>
   /** The recurring tasks with their next run times. */
   schedules(count?: number): Array<RecurringTask & { nextRuns: Date[] }>
+  /**
+   * Prometheus metrics as text exposition (serve it as `text/plain; version=0.0.4`):
+   * this process's finished-task counters and run-time histogram, with queue
+   * depth, oldest due age and live workers read from the database now.
+   */
+  metrics(): Promise<string>
 }
 
 function settingsFrom(options: InstallOptions): Settings {
@@ -143,6 +159,8 @@ export function installAsync<C extends Record<string, object> = Record<string, n
     settings,
     events: new EventEmitter().setMaxListeners(0),
     schedules: compileSchedules(options.recurring),
+    tracing: createTracing(options.tracing),
+    metrics: new TaskMetrics(checkBuckets(options.metrics?.buckets)),
   }
   // Everything that can refuse the options runs before anything is patched,
   // so a corrected second call is not told it was already made.
@@ -177,6 +195,7 @@ export function installAsync<C extends Record<string, object> = Record<string, n
     workers: () => listWorkers(ctx),
     dashboard: (options) => dashboard(tasks, options),
     enqueueRecurring: (now) => runSchedules(ctx, ctx.schedules, now),
+    metrics: () => collectMetrics(ctx),
     schedules: (count = 3) =>
       ctx.schedules.map((schedule) => ({ ...schedule.entry, nextRuns: nextRuns(schedule, count) })),
   }
