@@ -6,7 +6,16 @@
  * CONSUMER → the method's own span, with retries as further CONSUMER spans.
  */
 import { execFile } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -18,7 +27,7 @@ import {
   SimpleSpanProcessor,
   type ReadableSpan,
 } from '@opentelemetry/sdk-trace-base'
-import { DataTypes, Model, type Sequelize } from 'sequelize'
+import { DataTypes, Model, Sequelize } from 'sequelize'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createDb, dialects, type TestDb } from './helpers/db.js'
 import { quietLogger } from './helpers/app.js'
@@ -247,5 +256,73 @@ describe.each(dialects)('tracing on %s', (dialect) => {
     } finally {
       await plain.tasks.sequelize.close()
     }
+  })
+})
+
+/**
+ * An app whose node_modules has everything but @opentelemetry: the built
+ * package (copied, so it resolves from the app) must load, enqueue and run
+ * tasks without it, and refuse `tracing: true` saying what to install.
+ */
+describe('without @opentelemetry/api installed', () => {
+  const SCRIPT = `
+import { createRequire } from 'node:module'
+import { DataTypes, Model, Sequelize } from 'sequelize'
+import { installAsync } from 'sequelize-async'
+const require = createRequire(import.meta.url)
+const cjs = require('sequelize-async')
+const sequelize = new Sequelize({ dialect: 'sqlite', storage: ':memory:', logging: false })
+class Order extends Model { noop() { return 'ran' } }
+Order.init({ total: DataTypes.INTEGER }, { sequelize })
+const tasks = installAsync(sequelize, { logger: { info() {}, error: console.error } })
+await tasks.migrate()
+await sequelize.sync()
+await (await Order.create({ total: 1 })).async('noop')
+const counts = await tasks.createWorker().workOff()
+const refusals = []
+for (const install of [installAsync, cjs.installAsync]) {
+  const other = new Sequelize({ dialect: 'sqlite', storage: ':memory:', logging: false })
+  try { install(other, { tracing: true }) } catch (err) { refusals.push(err.message) }
+  await other.close()
+}
+const loaded = Object.keys(require.cache).filter((path) => path.includes('@opentelemetry'))
+await sequelize.close()
+console.log(JSON.stringify({ counts, refusals, loaded }))
+`
+
+  it('runs tasks without loading it, and refuses tracing: true with what to install', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'sa-no-otel-'))
+    try {
+      const modules = join(root, 'node_modules')
+      mkdirSync(modules)
+      for (const name of readdirSync('node_modules')) {
+        if (name === '@opentelemetry' || name.startsWith('.')) continue
+        symlinkSync(join(process.cwd(), 'node_modules', name), join(modules, name))
+      }
+      const own = join(modules, 'sequelize-async')
+      mkdirSync(own)
+      cpSync('dist', join(own, 'dist'), { recursive: true })
+      cpSync('package.json', join(own, 'package.json'))
+      writeFileSync(join(root, 'app.mjs'), SCRIPT)
+      const { stdout } = await run(process.execPath, ['app.mjs'], { cwd: root })
+      const result = JSON.parse(stdout) as { counts: object; refusals: string[]; loaded: string[] }
+      expect(result.counts).toEqual({ succeeded: 1, failed: 0, retried: 0 })
+      expect(result.loaded).toEqual([])
+      expect(result.refusals).toHaveLength(2)
+      for (const message of result.refusals) {
+        expect(message).toMatch(
+          /tracing: true needs the package @opentelemetry\/api: npm install @opentelemetry\/api/,
+        )
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true })
+    }
+  })
+
+  it('refuses a tracing option that is not true or false', () => {
+    const sequelize = new Sequelize({ dialect: 'sqlite', storage: ':memory:', logging: false })
+    expect(() => installAsync(sequelize, { tracing: 'yes' as never })).toThrow(
+      /option tracing takes true or false; got string/,
+    )
   })
 })
