@@ -13,6 +13,7 @@
  */
 import type { QueryInterface } from 'sequelize'
 import type { SequelizeStatic } from './step.js'
+import { addColumnOnce, dropColumn } from './step.js'
 import { TABLE } from './0001-create-async-tasks.js'
 
 export const name = '0005-trace-context'
@@ -20,29 +21,13 @@ export const name = '0005-trace-context'
 export const COLUMN = 'trace_context'
 export const TRACE_CONTEXT_LENGTH = 600
 
-const hasColumn = async (qi: QueryInterface): Promise<boolean> =>
-  COLUMN in (await qi.describeTable(TABLE))
-
 export async function up(qi: QueryInterface, S: SequelizeStatic): Promise<void> {
-  if (await hasColumn(qi)) return
-  try {
-    await qi.addColumn(TABLE, COLUMN, {
-      type: S.DataTypes.STRING(TRACE_CONTEXT_LENGTH),
-      allowNull: true,
-    })
-  } catch (err) {
-    // Two processes migrating at once: the other one added it, which is fine.
-    if (!(await hasColumn(qi))) throw err
-  }
+  await addColumnOnce(qi, TABLE, COLUMN, {
+    type: S.DataTypes.STRING(TRACE_CONTEXT_LENGTH),
+    allowNull: true,
+  })
 }
 
 export async function down(qi: QueryInterface): Promise<void> {
-  if (!(await hasColumn(qi))) return
-  if (qi.sequelize.getDialect() === 'sqlite') {
-    // Sequelize's removeColumn rebuilds a SQLite table by copying it, which
-    // would lose the claim indexes; SQLite 3.35+ drops a column in place.
-    await qi.sequelize.query(`ALTER TABLE ${TABLE} DROP COLUMN ${COLUMN}`)
-    return
-  }
-  await qi.removeColumn(TABLE, COLUMN)
+  await dropColumn(qi, TABLE, COLUMN)
 }
