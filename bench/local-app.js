@@ -25,7 +25,10 @@ export async function openLocalApp(dialect, label, options = {}) {
         })
       : new Sequelize(URLS[dialect], base)
   class Order extends Model {
-    noop() {}
+    // `Order.onNoop`, if set, hears each run (trace-drain.js times the phases).
+    noop() {
+      Order.onNoop?.()
+    }
   }
   Order.init({ total: DataTypes.INTEGER }, { sequelize })
   const tasks = installAsync(sequelize, { logger: { info() {}, error: console.error } })

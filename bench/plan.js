@@ -7,6 +7,7 @@ import { drain } from './scenarios/drain.js'
 import { latency, latencyInProcess } from './scenarios/latency.js'
 import { depth } from './scenarios/depth.js'
 import { floors } from './scenarios/floors.js'
+import { UsageError } from './options.js'
 
 const drainStep = (processes, concurrency) => ({
   scenario: 'drain',
@@ -33,7 +34,7 @@ function selected(only) {
   const scenarios = only.filter((o) => SCENARIO_NAMES.includes(o))
   const unknown = only.filter((o) => !(o in SYSTEMS) && !SCENARIO_NAMES.includes(o))
   if (unknown.length) {
-    throw new Error(
+    throw new UsageError(
       `--only: unknown ${unknown.join(', ')}; systems: ${Object.keys(SYSTEMS).join(', ')}; scenarios: ${SCENARIO_NAMES.join(', ')}`,
     )
   }

@@ -12,6 +12,8 @@ import type { Retention } from './retention.js'
 import type { Schedule } from './recurring.js'
 import type { Lifecycle } from './lifecycle/index.js'
 import type { StoredLimits } from './lifecycle/queue-limits.js'
+import type { Tracing } from './tracing/index.js'
+import type { TaskMetrics } from './metrics/task-metrics.js'
 
 export interface Settings {
   /** Default number of runs before a task fails for good (1: no retry). */
@@ -43,4 +45,8 @@ export interface Context {
   schedules: Schedule[]
   /** In-process wake-up: emits 'enqueued' (queue name) after a task becomes visible. */
   events: EventEmitter
+  /** OpenTelemetry spans of enqueue and execute; null when the `tracing` option is off. */
+  tracing: Tracing | null
+  /** This process's counters of finished tasks, for `tasks.metrics()`. */
+  metrics: TaskMetrics
 }

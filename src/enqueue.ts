@@ -172,20 +172,22 @@ export async function enqueue(
   // which compares against the database clock.
   const due = opts.scheduledAt === undefined || opts.scheduledAt.getTime() <= Date.now()
   const transaction = transactionOf(ctx, opts.transaction)
-  const { task: stored, created } = await insertTask(
-    ctx,
-    {
-      ...task,
-      ...keys,
-      queue: opts.queue,
-      priority: opts.priority,
-      scheduledAt: opts.scheduledAt ?? new Date(),
-      ready: !due ? 0 : keys.concurrencyKey === null ? 1 : 2,
-      maxAttempts: opts.maxAttempts,
-      timeoutMs: opts.timeoutMs ?? null,
-    },
-    transaction,
-  )
+  const values: NewTask = {
+    ...task,
+    ...keys,
+    queue: opts.queue,
+    priority: opts.priority,
+    scheduledAt: opts.scheduledAt ?? new Date(),
+    ready: !due ? 0 : keys.concurrencyKey === null ? 1 : 2,
+    maxAttempts: opts.maxAttempts,
+    timeoutMs: opts.timeoutMs ?? null,
+    traceContext: null,
+  }
+  const insert = (): ReturnType<typeof insertTask> => insertTask(ctx, values, transaction)
+  // With tracing on: a PRODUCER span around the INSERT, its context stored in traceContext.
+  const { task: stored, created } = await (ctx.tracing
+    ? ctx.tracing.enqueue(values, insert, (r) => r.task.id)
+    : insert())
   if (created && due) await afterVisible(ctx, transaction, opts.queue, keys.concurrencyKey)
   return stored
 }

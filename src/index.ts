@@ -15,6 +15,8 @@ export type { WorkerEvents } from './worker-events.js'
 export type { WorkerInfo } from './presence.js'
 export type { RecurringTask } from './recurring.js'
 export type { Retention } from './retention.js'
+/** The Content-Type to serve `tasks.metrics()` with: Prometheus text format 0.0.4. */
+export { METRICS_CONTENT_TYPE, type MetricsOptions } from './metrics/index.js'
 export {
   dashboard,
   startDashboardServer,

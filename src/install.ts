@@ -20,6 +20,8 @@ import { dashboard, type DashboardHandler, type DashboardOptions } from './dashb
 import { defineTaskModel, type AsyncTask } from './task-model.js'
 import type { AsyncCapable, MethodArgs, MethodName } from './typing.js'
 import { Worker, type WorkerOptions } from './worker.js'
+import { createTracing } from './tracing/index.js'
+import { checkBuckets, collectMetrics, TaskMetrics, type MetricsOptions } from './metrics/index.js'
 import { pauseQueue, pausedQueues, resumeQueue } from './queues.js'
 import { checkConfiguredLimits, setQueueLimits, type QueueLimits } from './queue-limits.js'
 import { listWorkers, type WorkerInfo } from './presence.js'
@@ -59,6 +61,14 @@ export interface InstallOptions<C extends Record<string, object> = Record<string
    * them at run time.
    */
   queues?: Record<string, QueueLimits>
+  /**
+   * OpenTelemetry spans: a PRODUCER span per enqueue, a CONSUMER span per run
+   * continuing its trace (docs/observability.md). Needs `@opentelemetry/api`
+   * and a registered tracer provider. Default false: the API is not loaded.
+   */
+  tracing?: boolean
+  /** The run-time histogram of `tasks.metrics()`. */
+  metrics?: MetricsOptions
 }
 
 /** What installAsync() returns. */
@@ -107,6 +117,12 @@ export interface AsyncTasks<C extends Record<string, object> = Record<string, ob
   workers(): Promise<WorkerInfo[]>
   /** The recurring tasks with their next run times. */
   schedules(count?: number): Array<RecurringTask & { nextRuns: Date[] }>
+  /**
+   * Prometheus metrics as text exposition (serve it as `text/plain; version=0.0.4`):
+   * this process's finished-task counters and run-time histogram, with queue
+   * depth, oldest due age and live workers read from the database now.
+   */
+  metrics(): Promise<string>
 }
 
 function settingsFrom(options: InstallOptions): Settings {
@@ -157,6 +173,8 @@ export function installAsync<C extends Record<string, object> = Record<string, n
     settings,
     events: new EventEmitter().setMaxListeners(0),
     schedules: compileSchedules(options.recurring),
+    tracing: createTracing(options.tracing),
+    metrics: new TaskMetrics(checkBuckets(options.metrics?.buckets)),
   }
   // Everything that can refuse the options runs before anything is patched,
   // so a corrected second call is not told it was already made.
@@ -192,6 +210,7 @@ export function installAsync<C extends Record<string, object> = Record<string, n
     workers: () => listWorkers(ctx),
     dashboard: (options) => dashboard(tasks, options),
     enqueueRecurring: (now) => runSchedules(ctx, ctx.schedules, now),
+    metrics: () => collectMetrics(ctx),
     schedules: (count = 3) =>
       ctx.schedules.map((schedule) => ({ ...schedule.entry, nextRuns: nextRuns(schedule, count) })),
   }

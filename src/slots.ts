@@ -63,7 +63,10 @@ export class Slots {
     private readonly hooks: SlotHooks,
   ) {
     this.recorder = new Recorder(ctx, options.workerId, {
-      settled: (ending, recorded) => this.hooks.ended(ending, recorded),
+      settled: (ending, recorded) => {
+        ctx.metrics.finished(ending.row.queue, recorded, ending.ms)
+        this.hooks.ended(ending, recorded)
+      },
       fault: (what, err) => this.hooks.fault(what, err),
     })
   }
@@ -231,7 +234,11 @@ export class Slots {
     const entry = this.running.get(row.id) as Running
     this.hooks.start(row)
     const began = performance.now()
-    const outcome = await execute(this.ctx, prepared, entry.abort)
+    const { tracing } = this.ctx
+    // With tracing on: the run inside a CONSUMER span continuing the task's trace.
+    const outcome = await (tracing
+      ? tracing.execute(row, this.options.workerId, () => execute(this.ctx, prepared, entry.abort))
+      : execute(this.ctx, prepared, entry.abort))
     const ms = Math.round(performance.now() - began)
     this.running.delete(row.id)
     const value = outcome.ok ? outcome.value : undefined

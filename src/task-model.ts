@@ -73,6 +73,8 @@ export class AsyncTask extends Model<
   declare concurrencyLimit: CreationOptional<number | null>
   /** @internal 1: holds its key's permit; 2: holds its queue's. */
   declare permits: CreationOptional<number>
+  /** W3C trace context (`traceparent [tracestate]`) of the span that enqueued it, when tracing is on. */
+  declare traceContext: CreationOptional<string | null>
   declare lockedBy: CreationOptional<string | null>
   declare lockedUntil: CreationOptional<Date | null>
   declare startedAt: CreationOptional<Date | null>
@@ -180,6 +182,7 @@ export function defineTaskModel(
       concurrencyKey: { type: DataTypes.STRING(255), allowNull: true, field: 'concurrency_key' },
       concurrencyLimit: { type: DataTypes.INTEGER, allowNull: true, field: 'concurrency_limit' },
       permits: { type: DataTypes.SMALLINT, allowNull: false, defaultValue: 0 },
+      traceContext: { type: DataTypes.STRING(600), allowNull: true, field: 'trace_context' },
       lockedBy: { type: DataTypes.STRING(255), allowNull: true, field: 'locked_by' },
       lockedUntil: { type: DataTypes.DATE(3), allowNull: true, field: 'locked_until' },
       startedAt: { type: DataTypes.DATE(3), allowNull: true, field: 'started_at' },

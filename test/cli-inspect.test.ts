@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
+import parsePrometheusTextFormat from 'parse-prometheus-text-format'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { createHostApp, packPackage, type HostApp } from './helpers/host-app.js'
@@ -141,6 +142,40 @@ describe.each(dialects().map((dialect) => ({ dialect, name: dialect.name })))(
         })
         expect(page.status).toBe(200)
         expect(await page.text()).toMatch(/succeeded/)
+      } finally {
+        child.kill('SIGTERM')
+      }
+    })
+
+    it('serves Prometheus metrics at /metrics, to ASYNC_METRICS_TOKEN as well as the dashboard token', async () => {
+      const { child, url } = await startDashboard({
+        ASYNC_DASHBOARD_TOKEN: 'inspect-secret-0123456789',
+        ASYNC_METRICS_TOKEN: 'scrape-secret-0123456789',
+      })
+      try {
+        const scrape = (token?: string) =>
+          fetch(`${url}metrics`, {
+            headers: token ? { authorization: `Bearer ${token}` } : {},
+          })
+        expect((await scrape()).status).toBe(401)
+        const page = await scrape('scrape-secret-0123456789')
+        expect(page.status).toBe(200)
+        expect(page.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/)
+        const families = parsePrometheusTextFormat(await page.text())
+        expect(families.map((f) => f.name)).toEqual([
+          'async_tasks_finished_total',
+          'async_task_run_seconds',
+          'async_queue_depth',
+          'async_queue_oldest_due_age_seconds',
+          'async_workers_alive',
+        ])
+        const workers = families.find((f) => f.name === 'async_workers_alive')
+        expect(workers?.metrics).toEqual([{ value: '0' }])
+        const scrapeToken = await fetch(url, {
+          headers: { authorization: 'Bearer scrape-secret-0123456789' },
+        })
+        expect(scrapeToken.status).toBe(401) // the scrape token opens /metrics only
+        expect((await scrape('inspect-secret-0123456789')).status).toBe(200)
       } finally {
         child.kill('SIGTERM')
       }

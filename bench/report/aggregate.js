@@ -1,8 +1,11 @@
 // Medians across rounds: records of one (scenario, setting, system) are
 // merged leaf by leaf — numbers by median, booleans by "any round", sample
 // arrays pooled. Where samples were pooled (enqueue and latency split their
-// calls across rounds), the percentiles are recomputed from the pool.
+// calls across rounds), the percentiles are recomputed from the pool. A
+// drain's `timeline` is one round's own and stays in latest.json only.
 import { median, latencySummary } from '../stats.js'
+
+const PER_ROUND_ONLY = new Set(['timeline'])
 
 function merge(values) {
   const present = values.filter((v) => v !== undefined && v !== null)
@@ -11,7 +14,9 @@ function merge(values) {
   if (typeof present[0] === 'boolean') return present.some(Boolean)
   if (Array.isArray(present[0])) return present.flat()
   if (typeof present[0] === 'object') {
-    const keys = new Set(present.flatMap((v) => Object.keys(v)))
+    const keys = new Set(
+      present.flatMap((v) => Object.keys(v)).filter((k) => !PER_ROUND_ONLY.has(k)),
+    )
     return Object.fromEntries([...keys].map((k) => [k, merge(present.map((v) => v[k]))]))
   }
   return present[0]

@@ -1,6 +1,7 @@
 // A hand-written SVG bar chart: tasks/s (or enqueues/s) per system, grouped
 // by scenario, on a log scale (the systems differ by three orders of
-// magnitude). No browser or canvas needed.
+// magnitude). No browser or canvas needed. Systems without a colour here
+// are drawn grey.
 
 const COLORS = {
   'sa-sqlite': '#1b9e77',
@@ -10,7 +11,9 @@ const COLORS = {
   'sa-postgres-batched': '#5aae61',
   'sa-mariadb-batched': '#d9f0d3',
   'pg-boss': '#d95f02',
+  'pg-boss-same': '#fdb863',
   graphile: '#7570b3',
+  'graphile-same': '#54278f',
   'graphile-batched': '#b3b0e0',
   bullmq: '#e7298a',
 }

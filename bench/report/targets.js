@@ -1,19 +1,24 @@
-// The targets of issue 5, each evaluated on the medians of one run:
+// The targets of issue 9, each evaluated on the medians of one run:
 // { target, subject, measured, reference, ratio, met } with the ratio
-// oriented as written in the issue (measured / reference).
+// measured ÷ reference, tested as the issue writes it. Drain targets read the
+// steady-state figures (after warm-up; the cold-start ones are reported
+// beside them but not judged).
 
 const DIALECTS = [
   ['sa-sqlite', 'sqlite', 'SQLite'],
   ['sa-postgres', 'postgres', 'PostgreSQL'],
   ['sa-mariadb', 'mariadb', 'MariaDB'],
 ]
-const PEERS = ['pg-boss', 'graphile', 'bullmq']
 const DRAIN = ['1x1', '1x10', '2x10']
-const FEW_MS = 5
+const SAME_PROCESS_MS = 5
+const RSS_ALLOWANCE = 10 * 2 ** 20
+// The setting our worker's memory is read at, and its baseline runs at.
+export const RSS_SETTING = '1x10'
 
 const ms = (x) => (x == null ? null : `${x.toFixed(2)} ms`)
-const rate = (x) => (x == null ? null : `${Math.round(x)} /s`)
+const rate = (x) => (x == null ? null : `${Math.round(x).toLocaleString('en-US')} /s`)
 const MB = (x) => (x == null ? null : `${Math.round(x / 2 ** 20)} MB`)
+const setting = (s) => s.replace('x', ' × ')
 
 function row(target, subject, measured, reference, fmt, test) {
   if (measured == null || reference == null) {
@@ -37,77 +42,47 @@ function row(target, subject, measured, reference, fmt, test) {
   }
 }
 
-function enqueueTargets(a) {
-  const out = []
-  for (const [sys, db, name] of DIALECTS) {
-    out.push(
-      row(
-        'enqueue p50 ≤ 1.5× INSERT floor p50',
-        name,
-        a.get('enqueue', null, sys)?.p50,
-        a.get('floors')?.[db]?.insert.p50,
-        ms,
-        (r) => r <= 1.5,
-      ),
-    )
-  }
-  for (const peer of ['pg-boss', 'graphile']) {
-    out.push(
-      row(
-        `enqueue p50 on PostgreSQL < ${peer}`,
-        'PostgreSQL',
-        a.get('enqueue', null, 'sa-postgres')?.p50,
-        a.get('enqueue', null, peer)?.p50,
-        ms,
-        (r) => r < 1,
-      ),
-    )
-  }
-  return out
-}
-
-// The better of the batched and the default mode at this setting.
-function batchedOrDefault(a, setting, sys) {
-  const batched = a.get('drain', setting, `${sys}-batched`)?.perSec
-  const plain = a.get('drain', setting, sys)?.perSec
-  return batched != null && (plain == null || batched >= plain)
-    ? { value: batched, mode: 'batched mode' }
-    : { value: plain, mode: 'default mode' }
-}
+export const steadyRate = (a, s, system) => a.get('drain', s, system)?.steady?.perSec
 
 function drainTargets(a) {
   const out = []
-  for (const setting of DRAIN) {
-    for (const peer of ['graphile', 'pg-boss']) {
-      out.push(
-        row(
-          `drain ${setting} on PostgreSQL > ${peer} (default modes)`,
-          'PostgreSQL',
-          a.get('drain', setting, 'sa-postgres')?.perSec,
-          a.get('drain', setting, peer)?.perSec,
-          rate,
-          (r) => r > 1,
-        ),
-      )
-    }
-    const pgBatched = batchedOrDefault(a, setting, 'sa-postgres')
+  const pg = (s, system) => steadyRate(a, s, system)
+  for (const s of DRAIN) {
+    const subject = `PostgreSQL ${setting(s)}`
     out.push(
       row(
-        `drain ${setting}, batched: ours > graphile-worker batched`,
-        `PostgreSQL (${pgBatched.mode})`,
-        pgBatched.value,
-        a.get('drain', setting, 'graphile-batched')?.perSec,
+        'drain, default mode ≥ 1.0× graphile-worker (no-op)',
+        subject,
+        pg(s, 'sa-postgres'),
+        pg(s, 'graphile'),
         rate,
-        (r) => r > 1,
+        (r) => r >= 1,
+      ),
+      row(
+        'drain, default mode ≥ 1.5× graphile-worker (same work)',
+        subject,
+        pg(s, 'sa-postgres'),
+        pg(s, 'graphile-same'),
+        rate,
+        (r) => r >= 1.5,
+      ),
+      row(
+        'drain, batched mode ≥ 1.0× graphile-worker batched',
+        subject,
+        pg(s, 'sa-postgres-batched'),
+        pg(s, 'graphile-batched'),
+        rate,
+        (r) => r >= 1,
       ),
     )
-    for (const [sys, db, name] of DIALECTS.filter(([s]) => s !== 'sa-postgres')) {
-      const best = batchedOrDefault(a, setting, sys)
+  }
+  for (const [system, db, name] of DIALECTS.filter(([sys]) => sys !== 'sa-postgres')) {
+    for (const s of DRAIN) {
       out.push(
         row(
-          `drain ${setting} ≥ UPDATE floor`,
-          `${name} (${best.mode})`,
-          best.value,
+          'drain, batched mode ≥ 1.0× UPDATE floor',
+          `${name} ${setting(s)}`,
+          steadyRate(a, s, `${system}-batched`),
           a.get('floors')?.[db]?.update.perSec,
           rate,
           (r) => r >= 1,
@@ -118,92 +93,107 @@ function drainTargets(a) {
   return out
 }
 
-function latencyTargets(a, sizes) {
-  const out = [
+function latencyTargets(a) {
+  return [
     row(
-      'latency p50 on PostgreSQL ≤ graphile-worker',
+      'start latency p50 ≤ 1.0× graphile-worker',
       'PostgreSQL',
       a.get('latency', null, 'sa-postgres')?.p50,
       a.get('latency', null, 'graphile')?.p50,
       ms,
       (r) => r <= 1,
     ),
+    ...DIALECTS.map(([system, , name]) =>
+      row(
+        `start latency p50, worker in the enqueuing process ≤ ${SAME_PROCESS_MS} ms`,
+        name,
+        a.get('latency-inproc', null, system)?.p50,
+        SAME_PROCESS_MS,
+        ms,
+        (r) => r <= 1,
+      ),
+    ),
   ]
-  for (const [sys, , name] of DIALECTS.filter(([s]) => s !== 'sa-postgres')) {
-    out.push(
-      row(
-        'latency p50 ≤ half the poll interval',
-        name,
-        a.get('latency', null, sys)?.p50,
-        sizes.pollIntervalMs / 2,
-        ms,
-        (r) => r <= 1,
-      ),
-    )
-  }
-  for (const [sys, , name] of DIALECTS) {
-    out.push(
-      row(
-        `latency p50, worker in the enqueuing process ≤ ${FEW_MS} ms`,
-        name,
-        a.get('latency-inproc', null, sys)?.p50,
-        FEW_MS,
-        ms,
-        (r) => r <= 1,
-      ),
-    )
-  }
-  return out
+}
+
+function enqueueTargets(a) {
+  return DIALECTS.map(([system, db, name]) =>
+    row(
+      'enqueue p50 ≤ 1.5× INSERT floor p50',
+      name,
+      a.get('enqueue', null, system)?.p50,
+      a.get('floors')?.[db]?.insert.p50,
+      ms,
+      (r) => r <= 1.5,
+    ),
+  )
 }
 
 // `same`: medians of the rounds that ran depth, so both sides saw the same conditions.
-function depthTargets(a, same) {
-  const out = []
-  for (const [sys, , name] of DIALECTS) {
-    const d = a.get('depth', null, sys)
-    out.push(
+function depthTargets(a, same, sizes) {
+  const rows = `${sizes.depthFinished.toLocaleString('en-US')} finished + ${sizes.depthFuture.toLocaleString('en-US')} future rows`
+  return DIALECTS.flatMap(([system, , name]) => {
+    const d = a.get('depth', null, system)
+    return [
       row(
-        'depth: drain 1x10 ≥ 90% of empty table',
+        `${rows}: drain 1 × 10 ≥ 0.9× empty table`,
         name,
-        d?.drain?.perSec,
-        same.get('drain', '1x10', sys)?.perSec,
+        d?.drain?.steady?.perSec,
+        steadyRate(same, '1x10', system),
         rate,
         (r) => r >= 0.9,
       ),
-    )
-    out.push(
       row(
-        'depth: enqueue p50 ≤ 110% of empty table',
+        `${rows}: enqueue p50 ≤ 1.1× empty table`,
         name,
         d?.enqueue?.p50,
-        same.get('enqueue', null, sys)?.p50,
+        same.get('enqueue', null, system)?.p50,
         ms,
         (r) => r <= 1.1,
       ),
-    )
-  }
-  return out
+    ]
+  })
 }
 
-export function peakRss(a, system) {
-  const values = DRAIN.map((s) => a.get('drain', s, system)?.maxRss).filter((v) => v != null)
-  return values.length ? Math.max(...values) : null
+/** Our worker's and its baseline's peak RSS at RSS_SETTING, and what ours adds. */
+export function workerMemory(a, dialect) {
+  const ours = a.get('drain', RSS_SETTING, `sa-${dialect}`)?.maxRss ?? null
+  const bare = a.get('drain', RSS_SETTING, `bare-${dialect}`)?.maxRss ?? null
+  return { ours, bare, over: ours != null && bare != null ? ours - bare : null }
 }
 
 function rssTargets(a) {
-  const peers = PEERS.map((p) => peakRss(a, p)).filter((v) => v != null)
-  const lightest = peers.length ? Math.min(...peers) : null
-  return DIALECTS.map(([sys, , name]) =>
-    row('worker peak RSS ≤ lightest peer', name, peakRss(a, sys), lightest, MB, (r) => r <= 1),
-  )
+  return DIALECTS.map(([, db, name]) => {
+    const { ours, bare, over } = workerMemory(a, db)
+    const t = row(
+      'worker peak RSS ≤ 10 MB over Sequelize + driver + models',
+      `${name} ${setting(RSS_SETTING)}`,
+      over,
+      RSS_ALLOWANCE,
+      MB,
+      (r) => r <= 1,
+    )
+    if (over != null) t.measured = `${MB(ours)} − ${MB(bare)} = ${MB(over)}`
+    return t
+  })
 }
 
 export function evaluateTargets(a, sizes, same = a) {
   return [
-    ...enqueueTargets(a),
     ...drainTargets(a),
-    ...latencyTargets(a, sizes),
-    ...depthTargets(a, same),
+    ...latencyTargets(a),
+    ...enqueueTargets(a),
+    ...depthTargets(a, same, sizes),
     ...rssTargets(a),
   ]
+}
+
+/** The targets as console lines, for the end of a run. */
+export function targetLines(targets) {
+  const status = (t) => (t.met == null ? 'not run' : t.met ? 'met' : 'MISSED')
+  const ratio = (t) => (t.ratio == null ? '–' : `${t.ratio.toFixed(2)}×`)
+  return targets.map(
+    (t) =>
+      `${status(t).padEnd(7)} ${ratio(t).padStart(7)}  ${t.target} · ${t.subject}: ${t.measured} vs ${t.reference}`,
+  )
 }

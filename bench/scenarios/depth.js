@@ -1,7 +1,11 @@
 // depth: the drain (1 process × 10) and enqueue figures again, with
 // `depthFinished` finished and `depthFuture` far-future tasks already in the
-// store, written by fast bulk SQL (or a Redis script). The drain runs first
-// so the enqueue's tasks do not join it.
+// store, written by fast bulk SQL (or a Redis script) and settled to disk,
+// but not analyzed: like a production table that grew since its last
+// ANALYZE, the planner has no fresh statistics (PostgreSQL's autovacuum may
+// take its own meanwhile, as it would in production). The drain runs first
+// so the enqueue's tasks do not join it; its figures compare with the same
+// round's empty-table ones.
 import { now } from '../clock.js'
 import { measureDrain } from './drain.js'
 import { measureEnqueue } from './enqueue.js'

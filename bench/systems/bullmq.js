@@ -26,6 +26,22 @@ for i = from, from + count - 1 do
 end
 return count`
 
+// Copies the hash of one waiting job `count` times under new ids from the
+// queue's own counter and pushes them on the wait list, as BullMQ's
+// addStandardJob does for a plain job (minus its event-stream entry, which
+// nothing here reads), then sets the marker a blocked worker waits on.
+// 150,000 jobs take well under a second; `addBulk` takes 10-20 s here.
+const COPY = `
+local prefix, template, count = KEYS[1], ARGV[1], tonumber(ARGV[2])
+local fields = redis.call('HGETALL', prefix .. template)
+for i = 1, count do
+  local id = redis.call('INCR', prefix .. 'id')
+  redis.call('HSET', prefix .. id, unpack(fields))
+  redis.call('LPUSH', prefix .. 'wait', id)
+end
+redis.call('ZADD', prefix .. 'marker', 0, '0')
+return count`
+
 export function bullmq() {
   return {
     store: 'redis',
@@ -37,9 +53,14 @@ export function bullmq() {
       return {
         enqueue: (tag) => queue.add('noop', tag === undefined ? {} : { tag }),
         async enqueueMany(n) {
-          for (let i = 0; i < n; i += 1000) {
-            const size = Math.min(1000, n - i)
-            await queue.addBulk(Array.from({ length: size }, () => ({ name: 'noop', data: {} })))
+          const template = await queue.add('noop', {})
+          const redis = new Redis(connection)
+          try {
+            for (let done = 1; done < n; done += 10000) {
+              await redis.eval(COPY, 1, `bull:${QUEUE}:`, template.id, Math.min(10000, n - done))
+            }
+          } finally {
+            redis.disconnect()
           }
         },
         async remaining() {

@@ -1,10 +1,14 @@
 // Every benchmarked system by name, and which scenarios each one runs.
 // A system module returns an object with:
 //   store                    'postgres' | 'mariadb' | 'sqlite' | 'redis'
+//   endless                  true for a baseline with no tasks (its drain runs to the time cap)
+//   polled                   true if its rate is set by its poll interval (a smaller drain)
 //   reset()                  drop and recreate its own database, install its schema
 //   connect(opts?)           a client: enqueue(tag?), enqueueMany(n), remaining(),
 //                            populate({ finished, future }), close()
 //   prepareWorker(opts)      in a worker process: connect now, { start(), stop() }
+// An entry's `kind` is 'queue' (a row of the result tables) or 'baseline'
+// (a process without a queue, read against ours: see bare-sequelize.js).
 //
 // Modules load lazily, so a worker process holds only its own system's code
 // (its peak RSS would otherwise include every peer's).
@@ -12,51 +16,74 @@ const sequelizeAsync = async (s) => (await import('./sequelize-async.js')).seque
 const pgboss = async (s) => (await import('./pgboss.js')).pgboss(s)
 const graphile = async (s) => (await import('./graphile.js')).graphile(s)
 const bullmq = async () => (await import('./bullmq.js')).bullmq()
+const bare = async (s) => (await import('./bare-sequelize.js')).bareSequelize(s)
 
 const ALL = ['enqueue', 'drain', 'latency', 'depth']
+const ours = (dialect, name) => ({
+  label: `sequelize-async · ${name}`,
+  kind: 'queue',
+  make: (s) => sequelizeAsync({ ...s, dialect }),
+  scenarios: [...ALL, 'latency-inproc'],
+})
+// The batched mode of ours: claim ahead (prefetch 100, as graphile-worker's
+// localQueue.size) and group commit of successes (batchCompletions).
+const oursBatched = (dialect, name) => ({
+  label: `sequelize-async · ${name} (batched)`,
+  kind: 'queue',
+  make: (s) => sequelizeAsync({ ...s, dialect, batched: true }),
+  scenarios: ['drain'],
+})
+const baseline = (dialect, name, driver) => ({
+  label: `Sequelize + ${driver} + Order, no queue · ${name}`,
+  kind: 'baseline',
+  make: (s) => bare({ ...s, dialect }),
+  scenarios: ['drain'],
+  drainSettings: ['1x10'],
+})
 
 export const SYSTEMS = {
-  'sa-sqlite': {
-    label: 'sequelize-async · SQLite',
-    make: (s) => sequelizeAsync({ ...s, dialect: 'sqlite' }),
-    scenarios: [...ALL, 'latency-inproc'],
-  },
-  'sa-postgres': {
-    label: 'sequelize-async · PostgreSQL',
-    make: (s) => sequelizeAsync({ ...s, dialect: 'postgres' }),
-    scenarios: [...ALL, 'latency-inproc'],
-  },
-  'sa-mariadb': {
-    label: 'sequelize-async · MariaDB',
-    make: (s) => sequelizeAsync({ ...s, dialect: 'mariadb' }),
-    scenarios: [...ALL, 'latency-inproc'],
-  },
-  'pg-boss': { label: 'pg-boss · PostgreSQL', make: (s) => pgboss(s), scenarios: ALL },
-  graphile: { label: 'graphile-worker · PostgreSQL', make: (s) => graphile(s), scenarios: ALL },
-  bullmq: { label: 'BullMQ · Redis', make: () => bullmq(), scenarios: ALL },
-  // The batched mode of ours: claim ahead (prefetch 100, as graphile-worker's
-  // localQueue.size) and group commit of successes (batchCompletions).
-  'sa-sqlite-batched': {
-    label: 'sequelize-async · SQLite (batched)',
-    make: (s) => sequelizeAsync({ ...s, dialect: 'sqlite', batched: true }),
+  'sa-sqlite': ours('sqlite', 'SQLite'),
+  'sa-postgres': ours('postgres', 'PostgreSQL'),
+  'sa-mariadb': ours('mariadb', 'MariaDB'),
+  'pg-boss': { label: 'pg-boss · PostgreSQL', kind: 'queue', make: pgboss, scenarios: ALL },
+  // The peers' "same work" rows: a handler that does what our task does, load
+  // the order with Order.findByPk through Sequelize (one instance per worker
+  // process, its pool sized to the concurrency).
+  'pg-boss-same': {
+    label: 'pg-boss · PostgreSQL (same work)',
+    kind: 'queue',
+    make: (s) => pgboss({ ...s, sameWork: true }),
     scenarios: ['drain'],
   },
-  'sa-postgres-batched': {
-    label: 'sequelize-async · PostgreSQL (batched)',
-    make: (s) => sequelizeAsync({ ...s, dialect: 'postgres', batched: true }),
-    scenarios: ['drain'],
+  graphile: {
+    label: 'graphile-worker · PostgreSQL',
+    kind: 'queue',
+    make: graphile,
+    scenarios: ALL,
   },
-  'sa-mariadb-batched': {
-    label: 'sequelize-async · MariaDB (batched)',
-    make: (s) => sequelizeAsync({ ...s, dialect: 'mariadb', batched: true }),
-    scenarios: ['drain'],
+  'graphile-same': {
+    label: 'graphile-worker · PostgreSQL (same work)',
+    kind: 'queue',
+    make: (s) => graphile({ ...s, sameWork: true }),
+    scenarios: ['drain', 'latency'],
   },
+  bullmq: { label: 'BullMQ · Redis', kind: 'queue', make: () => bullmq(), scenarios: ALL },
+  'sa-sqlite-batched': oursBatched('sqlite', 'SQLite'),
+  'sa-postgres-batched': oursBatched('postgres', 'PostgreSQL'),
+  'sa-mariadb-batched': oursBatched('mariadb', 'MariaDB'),
   'graphile-batched': {
     label: 'graphile-worker · PostgreSQL (batched)',
+    kind: 'queue',
     make: (s) => graphile({ ...s, batched: true }),
     scenarios: ['drain'],
   },
+  'bare-sqlite': baseline('sqlite', 'SQLite', 'sqlite3'),
+  'bare-postgres': baseline('postgres', 'PostgreSQL', 'pg'),
+  'bare-mariadb': baseline('mariadb', 'MariaDB', 'mysql2'),
 }
+
+/** Names of the systems of one kind, in table order. */
+export const systemsOf = (kind) => Object.keys(SYSTEMS).filter((s) => SYSTEMS[s].kind === kind)
 
 export async function makeSystem(name, settings) {
   const entry = SYSTEMS[name]

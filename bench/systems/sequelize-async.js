@@ -3,17 +3,8 @@
 // `tasks.createWorker()` to run. The package is the repository's own build,
 // snapshotted by run.js (see snapshot.js); Sequelize and the drivers resolve
 // from the root's node_modules, so the package and this file share them.
-import { Sequelize, DataTypes } from 'sequelize'
-import {
-  pgUrl,
-  mysqlUrl,
-  sqliteFile,
-  recreatePostgres,
-  recreateMysql,
-  recreateSqlite,
-  settleMysql,
-  settlePostgres,
-} from '../databases.js'
+import { settleMysql, settlePostgres } from '../databases.js'
+import { ORDER_ID, createOrders, defineOrder, openSequelize, recreateDatabase } from './orders.js'
 import { copyTaskRows } from './task-rows.js'
 import { SNAPSHOT_ENTRY } from '../snapshot.js'
 
@@ -30,18 +21,11 @@ async function loadPackage() {
   }
 }
 
-function connectSequelize(dialect, pool) {
-  const common = { logging: false, pool: { max: pool, min: 0 } }
-  if (dialect === 'postgres') return new Sequelize(pgUrl(DB), common)
-  if (dialect === 'mariadb') return new Sequelize(mysqlUrl(DB), { ...common, dialect: 'mysql' })
-  return new Sequelize({ ...common, dialect: 'sqlite', storage: sqliteFile(DB) })
-}
-
-// One app: Sequelize, an Order model with a no-op method, installAsync.
+// One app: Sequelize, the Order model with a no-op method, installAsync.
 async function openApp(dialect, { pool = 5, onRun = () => {} } = {}) {
   const { installAsync } = await loadPackage()
-  const sequelize = connectSequelize(dialect, pool)
-  const Order = sequelize.define('Order', { total: DataTypes.INTEGER }, {})
+  const sequelize = openSequelize(dialect, DB, { pool })
+  const Order = defineOrder(sequelize)
   Order.prototype.noop = async function noop(tag) {
     onRun(tag)
   }
@@ -64,14 +48,11 @@ export function sequelizeAsync({ dialect, pollIntervalMs, batched = false }) {
   return {
     store: dialect,
     async reset() {
-      if (dialect === 'postgres') await recreatePostgres(DB)
-      else if (dialect === 'mariadb') await recreateMysql(DB)
-      else await recreateSqlite(DB)
+      await recreateDatabase(dialect, DB)
       const app = await openApp(dialect)
       await app.tasks.migrate()
-      await app.sequelize.sync()
-      await app.Order.create({ total: 1 })
       await app.sequelize.close()
+      await createOrders(dialect, DB)
     },
 
     // With `worker`, a worker runs in this same process as the enqueuer.
@@ -80,7 +61,7 @@ export function sequelizeAsync({ dialect, pollIntervalMs, batched = false }) {
         pool: 5 + (worker?.concurrency ?? 0),
         onRun: worker?.onRun,
       })
-      const order = await app.Order.findByPk(1)
+      const order = await app.Order.findByPk(ORDER_ID)
       const { AsyncTask } = app.tasks
       const inProcess = worker ? app.tasks.createWorker(workerOptions(worker.concurrency)) : null
       return {
@@ -121,7 +102,7 @@ export function sequelizeAsync({ dialect, pollIntervalMs, batched = false }) {
             { future: new Date(Date.now() + FAR_FUTURE_MS) },
           )
           await template.destroy()
-          await analyze(app.sequelize, dialect)
+          await settle(app.sequelize, dialect)
         },
         async close() {
           if (inProcess) await inProcess.stop()
@@ -145,10 +126,10 @@ export function sequelizeAsync({ dialect, pollIntervalMs, batched = false }) {
   }
 }
 
-// Statistics for the planner, then the bulk load written out (databases.js).
-async function analyze(sequelize, dialect) {
-  if (dialect === 'mariadb') await sequelize.query('ANALYZE TABLE async_tasks')
-  else await sequelize.query('ANALYZE async_tasks')
+// The bulk load written out (databases.js). No ANALYZE: a table that grew
+// to this size in production would not have had a fresh one either, and the
+// claim must stay on its index without it.
+async function settle(sequelize, dialect) {
   if (dialect === 'postgres') await settlePostgres()
   else if (dialect === 'mariadb') await settleMysql()
   else await sequelize.query('PRAGMA wal_checkpoint(TRUNCATE)')

@@ -29,6 +29,12 @@ import { redirect, send, type Reply } from './response.js'
 import { route } from './routes.js'
 import { newSessionId, SID_COOKIE, Sessions, validSessionId } from './session.js'
 import { LoginThrottle } from './throttle.js'
+import {
+  METRICS_PATH,
+  resolveMetricsToken,
+  scrapeRefused,
+  scrapesWithMetricsToken,
+} from './pages/metrics.js'
 
 /** `(req, res, next?)`: Express middleware and node:http handler in one. */
 export type DashboardHandler = (
@@ -40,6 +46,7 @@ export type DashboardHandler = (
 interface Setup extends Guard {
   tasks: AsyncTasks
   pageSize: number
+  metricsToken: string | undefined
 }
 
 /** Throws DashboardConfigError at once when the options would leave the dashboard open. */
@@ -49,6 +56,7 @@ export function createHandler(tasks: AsyncTasks, options: DashboardOptions = {})
     sessions: new Sessions(options),
     throttle: new LoginThrottle(),
     pageSize: options.pageSize ?? 50,
+    metricsToken: resolveMetricsToken(options),
   }
   return (req, res, next) => {
     const incoming = parseRequest(req, options.basePath, options.trustProxy === true)
@@ -74,7 +82,9 @@ export function createHandler(tasks: AsyncTasks, options: DashboardOptions = {})
 async function serve(setup: Setup, req: DashboardRequest, incoming: Incoming): Promise<Reply> {
   const known = incoming.cookies.get(SID_COOKIE)
   const sid = validSessionId(known) ? known : newSessionId()
-  const access = await checkAccess(setup, incoming, sid)
+  const access: Access = scrapesWithMetricsToken(setup.metricsToken, setup.throttle, incoming)
+    ? { kind: 'in' }
+    : await checkAccess(setup, incoming, sid)
   const page: Page = {
     tasks: setup.tasks,
     req: incoming,
@@ -117,6 +127,7 @@ async function decide(page: Page, guard: Guard, sid: string, access: Access): Pr
   }
   if (path === '/logout' && method === 'POST') return submitLogout(page, guard, sid)
   if (access.kind !== 'in') {
+    if (path === METRICS_PATH) return scrapeRefused()
     const here = `${base}${path}${query.size ? `?${query.toString()}` : ''}`
     const reply = loginPage(page, method === 'GET' ? here : `${base}/`)
     return { ...reply, headers: { 'WWW-Authenticate': 'Bearer realm="sequelize-async"' } }

@@ -44,6 +44,12 @@ export interface DashboardOptions {
   session?: SessionOptions
   /** Rows per page of the task list. Default 50. */
   pageSize?: number
+  /**
+   * A second bearer token, of 16+ characters, that opens only `GET /metrics`:
+   * give it to Prometheus instead of `token`, which can act on tasks.
+   * Default: none (scrape with `token`, or freely with `auth: false`).
+   */
+  metricsToken?: string
 }
 
 /** Lifetime and storage of the logins of a dashboard with a token. */

@@ -6,6 +6,7 @@ import { runAction } from './pages/task-actions.js'
 import { listTasks } from './pages/task-list.js'
 import { setQueuePaused, showOverview } from './pages/overview.js'
 import { listWorkers } from './pages/workers.js'
+import { showMetrics } from './pages/metrics.js'
 
 interface Route {
   method: 'GET' | 'POST'
@@ -22,6 +23,7 @@ const ROUTES: Route[] = [
   { method: 'POST', pattern: /^\/queues\/([^/]+)\/(pause|resume)$/, handler: setQueuePaused },
   { method: 'GET', pattern: /^\/schedules$/, handler: listSchedules },
   { method: 'GET', pattern: /^\/workers$/, handler: listWorkers },
+  { method: 'GET', pattern: /^\/metrics$/, handler: showMetrics },
 ]
 
 export type Match =

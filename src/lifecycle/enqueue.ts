@@ -36,15 +36,17 @@ export interface NewTask {
   uniqueUntil: 'started' | 'finished' | null
   concurrencyKey: string | null
   concurrencyLimit: number | null
+  /** W3C traceparent (and tracestate) of the enqueuing span; null unless tracing is on. */
+  traceContext: string | null
 }
 
 const INSERT = `INSERT INTO async_tasks
   (object_type, object_id, action, args, queue, priority, scheduled_at, ready, status,
    attempts, max_attempts, interruptions, timeout_ms, unique_key, unique_hold, unique_until,
-   concurrency_key, concurrency_limit, permits, created_at, updated_at)
+   concurrency_key, concurrency_limit, permits, trace_context, created_at, updated_at)
   VALUES (:objectType, :objectId, :action, :argsJson, :queue, :priority, :scheduledAt, :ready,
    'pending', 0, :maxAttempts, 0, :timeoutMs, :uniqueKey, :uniqueKey, :uniqueUntil,
-   :concurrencyKey, :concurrencyLimit, 0, :now, :now)`
+   :concurrencyKey, :concurrencyLimit, 0, :traceContext, :now, :now)`
 
 const ON_CONFLICT = ' ON CONFLICT (unique_hold) DO NOTHING'
 

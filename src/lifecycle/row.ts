@@ -37,6 +37,8 @@ export interface TaskRow {
   concurrencyLimit: number | null
   /** What a task holds: 1 its key's permit (admitted), 2 its queue's (running in a capped queue). */
   permits: number
+  /** W3C trace context of the enqueuing span (migration 0005), or null. */
+  traceContext: string | null
   lockedBy: string | null
   lockedUntil: Date | null
   startedAt: Date | null
@@ -85,6 +87,7 @@ export function fromDb(row: Row): TaskRow {
     concurrencyKey: strOrNull(row.concurrency_key),
     concurrencyLimit: numOrNull(row.concurrency_limit),
     permits: Number(row.permits ?? 0),
+    traceContext: strOrNull(row.trace_context),
     lockedBy: strOrNull(row.locked_by),
     lockedUntil: toDate(row.locked_until),
     startedAt: toDate(row.started_at),

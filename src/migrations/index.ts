@@ -9,6 +9,7 @@ import * as createTasks from './0001-create-async-tasks.js'
 import * as queuesAndRecurring from './0002-queues-and-recurring.js'
 import * as workers from './0003-workers.js'
 import * as widePayloads from './0004-wide-payloads.js'
+import * as traceContext from './0005-trace-context.js'
 import * as flowControl from './0006-flow-control.js'
 
 /** Every schema step of sequelize-async, oldest first. */
@@ -17,6 +18,7 @@ export const migrationSteps: readonly MigrationStep[] = [
   queuesAndRecurring,
   workers,
   widePayloads,
+  traceContext,
   flowControl,
 ]
 

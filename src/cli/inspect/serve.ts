@@ -1,4 +1,8 @@
-/** `script/async dashboard`: the standalone dashboard server, until SIGTERM/SIGINT. */
+/**
+ * `script/async dashboard`: the standalone dashboard server, until
+ * SIGTERM/SIGINT, with Prometheus metrics at `/metrics` (scraped with the
+ * dashboard token, or with ASYNC_METRICS_TOKEN when set).
+ */
 import type { AsyncTasks } from '../../install.js'
 import { MIN_TOKEN_LENGTH } from '../../dashboard/auth-options.js'
 import { startDashboardServer } from '../../dashboard/server.js'
@@ -38,6 +42,8 @@ export async function serveDashboard(tasks: AsyncTasks, args: InspectArgs): Prom
       port: args.port,
       host: args.host,
       token: dashboardToken(args),
+      // Read after config/async.cjs, like the token; a bearer token for /metrics only.
+      metricsToken: process.env.ASYNC_METRICS_TOKEN || undefined,
     })
   } catch (error) {
     // The app's database is open already; left open it keeps the process alive.

@@ -1,0 +1,17 @@
+// Types of the devDependency that parses metrics in test/metrics.test.ts (it ships none).
+declare module 'parse-prometheus-text-format' {
+  export interface ParsedSample {
+    value?: string
+    labels?: Record<string, string>
+    buckets?: Record<string, string>
+    count?: string
+    sum?: string
+  }
+  export interface ParsedFamily {
+    name: string
+    help: string
+    type: 'COUNTER' | 'GAUGE' | 'HISTOGRAM' | 'SUMMARY' | 'UNTYPED'
+    metrics: ParsedSample[]
+  }
+  export default function parsePrometheusTextFormat(text: string): ParsedFamily[]
+}
