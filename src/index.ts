@@ -30,6 +30,8 @@ export {
   type SessionStore,
 } from './dashboard/index.js'
 export type { EnqueueOptions } from './options.js'
+export type { FlowOptions } from './flow-options.js'
+export type { QueueLimits, QueueStates } from './queue-limits.js'
 export type { AsyncCapable, MethodName, MethodArgs } from './typing.js'
 export { currentTask, type TaskContext } from './task-context.js'
 export { RecordRef } from './record-ref.js'

@@ -23,7 +23,13 @@ import { Worker, type WorkerOptions } from './worker.js'
 import { createTracing } from './tracing/index.js'
 import { checkBuckets, collectMetrics, TaskMetrics, type MetricsOptions } from './metrics/index.js'
 import { pauseQueue, pausedQueues, resumeQueue } from './queues.js'
-import { checkConfiguredLimits, setQueueLimits, type QueueLimits } from './queue-limits.js'
+import {
+  checkConfiguredLimits,
+  queueStates,
+  setQueueLimits,
+  type QueueLimits,
+  type QueueStates,
+} from './queue-limits.js'
 import { listWorkers, type WorkerInfo } from './presence.js'
 import { defaultRetention, prune, resolveRetention, type Retention } from './retention.js'
 import {
@@ -100,6 +106,8 @@ export interface AsyncTasks<C extends Record<string, object> = Record<string, ob
    * `{ concurrency: 5, rateLimit: { max: 100, per: 60_000 } }`.
    */
   setQueueLimits(queue: string, limits: QueueLimits | null): Promise<void>
+  /** Every queue with a stored state: paused ones, limited ones with their limits and running count. */
+  queueStates(): Promise<QueueStates>
   /** Deletes finished tasks past their retention now; resolves to how many. Workers also do it hourly. */
   prune(retention?: Retention): Promise<number>
   /**
@@ -206,6 +214,7 @@ export function installAsync<C extends Record<string, object> = Record<string, n
     resumeQueue: (queue) => resumeQueue(ctx, queue),
     pausedQueues: () => pausedQueues(ctx),
     setQueueLimits: (queue, limits) => setQueueLimits(ctx, queue, limits),
+    queueStates: () => queueStates(ctx),
     prune: (retention) => prune(ctx, resolveRetention(retention) || defaultRetention),
     workers: () => listWorkers(ctx),
     dashboard: (options) => dashboard(tasks, options),

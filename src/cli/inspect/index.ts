@@ -23,7 +23,8 @@ async function list(tasks: AsyncTasks, args: InspectArgs): Promise<void> {
   if (args.queue) where.queue = args.queue
   if (args.target) where.objectType = args.target
   const rows = await tasks.AsyncTask.findAll({ where, order: [['id', 'DESC']], limit: args.limit })
-  out(args.json ? terminalJson(rows.map(taskJson)) : taskTable(rows))
+  const queues = await tasks.queueStates()
+  out(args.json ? terminalJson(rows.map((row) => taskJson(row, queues))) : taskTable(rows, queues))
 }
 
 /** `retry --failed`: every failed task, in batches by id, with progress on stderr. */
@@ -54,7 +55,8 @@ async function command(tasks: AsyncTasks, args: InspectArgs): Promise<void> {
       return list(tasks, args)
     case 'show': {
       const task = await find(tasks, args)
-      return out(args.json ? terminalJson(taskJson(task)) : taskDetail(task))
+      const queues = await tasks.queueStates()
+      return out(args.json ? terminalJson(taskJson(task, queues)) : taskDetail(task, queues))
     }
     case 'retry':
       if (args.failed) return retryFailed(tasks)

@@ -18,6 +18,16 @@ export interface Stats {
     latencyP50Ms: number | null
     latencyP95Ms: number | null
   }
+  /** Paused and limited queues, with what holds their tasks back. */
+  queues: Array<{
+    name: string
+    paused: boolean
+    concurrency: number | null
+    running: number
+    rateLimit: { max: number; per: number } | null
+    /** Due tasks waiting for their concurrency key. */
+    blocked: number
+  }>
 }
 
 function percentile(sorted: number[], p: number): number | null {
@@ -51,7 +61,28 @@ export async function collectStats(tasks: AsyncTasks): Promise<Stats> {
     .map((t) => Math.max(0, t.startedAt!.getTime() - t.scheduledAt.getTime()))
     .sort((a, b) => a - b)
   const succeeded = recent.filter((t) => t.status === 'succeeded').length
+  const states = await tasks.queueStates()
+  const blockedRows = (await AsyncTask.findAll({
+    attributes: ['queue', [fn('COUNT', col('id')), 'n']],
+    where: { ready: 2 },
+    group: ['queue'],
+    raw: true,
+  })) as unknown as Array<{ queue: string; n: number | string }>
+  const blocked = new Map(blockedRows.map((row) => [row.queue, Number(row.n)]))
+  const names = [...new Set([...states.paused, ...states.limited, ...blocked.keys()])].sort()
+  const queues = names.map((name) => {
+    const limits = states.limits.get(name)
+    return {
+      name,
+      paused: states.paused.has(name),
+      concurrency: limits?.concurrency ?? null,
+      running: limits?.running ?? 0,
+      rateLimit: limits?.rateLimit ?? null,
+      blocked: blocked.get(name) ?? 0,
+    }
+  })
   return {
+    queues,
     byStatus,
     byQueue,
     lastHour: {
@@ -74,8 +105,18 @@ export function statsText(stats: Stats): string {
   table.push(['(all)', ...STATUSES.map((s) => stats.byStatus[s] ?? 0)])
   const h = stats.lastHour
   const ms = (v: number | null) => (v === null ? '–' : `${v} ms`)
+  const held = stats.queues.map((q) => {
+    const parts = [
+      q.paused ? 'paused' : '',
+      q.concurrency === null ? '' : `at most ${q.concurrency} running (${q.running} now)`,
+      q.rateLimit ? `at most ${q.rateLimit.max} starts per ${q.rateLimit.per / 1000} s` : '',
+      q.blocked > 0 ? `${q.blocked} due task(s) waiting for their concurrency key` : '',
+    ]
+    return `queue ${escapeLine(q.name)}: ${parts.filter(Boolean).join('; ')}`
+  })
   return [
     table.toString(),
     `last hour: ${h.succeeded} succeeded, ${h.failed} failed (${h.perMinute}/min); due → start p50 ${ms(h.latencyP50Ms)}, p95 ${ms(h.latencyP95Ms)}`,
+    ...held,
   ].join('\n')
 }

@@ -5,23 +5,38 @@
 import Table from 'cli-table3'
 import type { AsyncTask } from '../../task-model.js'
 import { escapeBlock, escapeLine, terminalJson } from '../../terminal-text.js'
+import type { QueueStates } from '../../queue-limits.js'
+import { taskKey, waitingReason } from '../../waiting.js'
 
 function when(date: Date | null): string {
   return date ? date.toISOString().replace('T', ' ').slice(0, 19) : ''
 }
 
-export function taskTable(tasks: AsyncTask[]): string {
+export function taskTable(tasks: AsyncTask[], queues: QueueStates): string {
   const table = new Table({
-    head: ['id', 'status', 'queue', 'prio', 'task', 'scheduled', 'finished', 'tries', 'error'],
+    head: [
+      'id',
+      'status',
+      'queue',
+      'prio',
+      'task',
+      'key',
+      'scheduled',
+      'finished',
+      'tries',
+      'error',
+    ],
     style: { head: [], border: [] },
   })
   for (const t of tasks) {
+    const waiting = waitingReason(t, queues)
     const cells = [
       t.id,
-      t.status,
+      waiting ? `${t.status}: ${waiting}` : t.status,
       t.queue,
       t.priority,
       t.label,
+      taskKey(t).slice(0, 40),
       when(t.scheduledAt),
       when(t.finishedAt),
       `${t.attempts}/${t.maxAttempts}`,
@@ -33,7 +48,7 @@ export function taskTable(tasks: AsyncTask[]): string {
 }
 
 /** Everything about one task, for `show`. */
-export function taskJson(t: AsyncTask): Record<string, unknown> {
+export function taskJson(t: AsyncTask, queues?: QueueStates): Record<string, unknown> {
   let result: unknown
   try {
     result =
@@ -51,8 +66,13 @@ export function taskJson(t: AsyncTask): Record<string, unknown> {
     id: t.id,
     task: t.label,
     status: t.status,
+    ...(queues ? { waiting: waitingReason(t, queues) } : {}),
     success: t.success,
     queue: t.queue,
+    uniqueKey: t.uniqueKey,
+    uniqueUntil: t.uniqueUntil,
+    concurrencyKey: t.concurrencyKey,
+    concurrencyLimit: t.concurrencyLimit,
     priority: t.priority,
     args,
     result,
@@ -69,8 +89,8 @@ export function taskJson(t: AsyncTask): Record<string, unknown> {
   }
 }
 
-export function taskDetail(t: AsyncTask): string {
-  const data = taskJson(t)
+export function taskDetail(t: AsyncTask, queues: QueueStates): string {
+  const data = taskJson(t, queues)
   const lines = Object.entries(data)
     .filter(([key]) => key !== 'attemptErrors')
     .map(

@@ -5,14 +5,35 @@ import { html, problemPage, type Handler } from '../page.js'
 import { redirect } from '../response.js'
 import { loadOverview, STATUSES } from '../stats.js'
 
+/** `≤ 5 running (3 now), ≤ 100 starts / 60 s`, or nothing for a queue without limits. */
+function limitsText(
+  limits:
+    | {
+        concurrency: number | null
+        running: number
+        rateLimit: { max: number; per: number } | null
+      }
+    | undefined,
+): string {
+  if (!limits) return ''
+  const parts = []
+  if (limits.concurrency !== null)
+    parts.push(`≤ ${limits.concurrency} running (${limits.running} now)`)
+  if (limits.rateLimit)
+    parts.push(`≤ ${limits.rateLimit.max} starts / ${limits.rateLimit.per / 1000} s`)
+  return parts.join(', ')
+}
+
 export const showOverview: Handler = async (page) => {
   const { base } = page.frame
-  const [stats, paused] = await Promise.all([loadOverview(page.tasks), page.tasks.pausedQueues()])
-  const names = new Set([...stats.queues.map((q) => q.name), ...paused])
+  const [stats, states] = await Promise.all([loadOverview(page.tasks), page.tasks.queueStates()])
+  const paused = [...states.paused]
+  const names = new Set([...stats.queues.map((q) => q.name), ...paused, ...states.limited])
   const byName = new Map(stats.queues.map((q) => [q.name, q]))
   const queues = [...names].sort().map((name) => ({
     ...(byName.get(name) ?? { name, pending: 0, running: 0, succeeded: 0, failed: 0 }),
     paused: paused.includes(name),
+    limits: limitsText(states.limits.get(name)),
     href: `${base}/tasks?queue=${encodeURIComponent(name)}`,
     action: `${base}/queues/${encodeURIComponent(name)}/${paused.includes(name) ? 'resume' : 'pause'}`,
   }))

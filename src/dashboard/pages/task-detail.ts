@@ -3,12 +3,24 @@ import type { AsyncTask } from '../../task-model.js'
 import { formatTime, prettyJson } from '../format.js'
 import { html, notFound, problemPage, type Handler } from '../page.js'
 import { findTask } from './find-task.js'
+import type { QueueStates } from '../../queue-limits.js'
+import { taskKey, waitingReason } from '../../waiting.js'
 import { ACTIONS, allowedActions, isTaskAction } from './task-actions.js'
 
-function fields(task: AsyncTask): Array<{ name: string; value: string }> {
+function fields(task: AsyncTask, queues: QueueStates): Array<{ name: string; value: string }> {
+  const waiting = waitingReason(task, queues)
   const rows: Array<[string, unknown]> = [
     ['Status', task.status],
+    ...(waiting ? ([['Waiting', waiting]] as Array<[string, unknown]>) : []),
     ['Queue', task.queue],
+    ...(task.concurrencyKey === null
+      ? []
+      : ([['Concurrency key', taskKey(task)]] as Array<[string, unknown]>)),
+    ...(task.uniqueKey === null
+      ? []
+      : ([['Unique key', `${task.uniqueKey} (until ${task.uniqueUntil ?? 'started'})`]] as Array<
+          [string, unknown]
+        >)),
     ['Priority', task.priority],
     ['Attempts', `${task.attempts} of ${task.maxAttempts}`],
     ['Interruptions', task.interruptions],
@@ -33,7 +45,7 @@ export const showTask: Handler = async (page, [id]) => {
     canRetry: allowed.includes('retry'),
     canCancel: allowed.includes('cancel'),
     canDelete: allowed.includes('delete'),
-    fields: fields(task),
+    fields: fields(task, await page.tasks.queueStates()),
     args: prettyJson(task.argsJson),
     result: task.status === 'failed' ? '' : prettyJson(task.resultJson),
     error: task.error ?? '',

@@ -3,6 +3,7 @@
  * OFFSET: each page reads about pageSize rows from the primary key however
  * deep it is, where OFFSET would walk past every earlier row.
  */
+import { taskKey, waitingReason } from '../../waiting.js'
 import { Op, type WhereOptions } from 'sequelize'
 import type { AsyncTask, TaskStatus } from '../../task-model.js'
 import { formatShortTime, truncate } from '../format.js'
@@ -26,6 +27,10 @@ const LIST_COLUMNS = [
   'scheduledAt',
   'finishedAt',
   'error',
+  'ready',
+  'uniqueKey',
+  'concurrencyKey',
+  'concurrencyLimit',
 ] as const
 
 function readFilters(query: URLSearchParams): Filters {
@@ -61,6 +66,7 @@ export const listTasks: Handler = async (page) => {
   })
   const shown = found.slice(0, page.pageSize)
   const last = shown.at(-1)
+  const queues = await page.tasks.queueStates()
   return html(page, 'tasks', 'Tasks', {
     filters,
     statusOptions: STATUSES.map((value) => ({ value, selected: value === filters.status })),
@@ -70,6 +76,8 @@ export const listTasks: Handler = async (page) => {
       label: task.label,
       queue: task.queue,
       status: task.status,
+      waiting: waitingReason(task, queues) ?? '',
+      key: taskKey(task),
       priority: task.priority,
       attempts: task.attempts,
       maxAttempts: task.maxAttempts,

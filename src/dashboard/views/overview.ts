@@ -8,7 +8,7 @@ export const overview = `<h1>Overview</h1>
 
 <h2>Queues</h2>
 <table>
-  <thead><tr><th>Queue</th><th class="num">Pending</th><th class="num">Running</th><th class="num">Succeeded (1 h)</th><th class="num">Failed (1 h)</th><th>State</th><th></th></tr></thead>
+  <thead><tr><th>Queue</th><th class="num">Pending</th><th class="num">Running</th><th class="num">Succeeded (1 h)</th><th class="num">Failed (1 h)</th><th>State</th><th>Limits</th><th></th></tr></thead>
   <tbody>
   {{#each queues}}
   <tr>
@@ -16,6 +16,7 @@ export const overview = `<h1>Overview</h1>
     <td class="num">{{pending}}</td><td class="num">{{running}}</td>
     <td class="num">{{succeeded}}</td><td class="num">{{failed}}</td>
     <td>{{#if paused}}<strong>paused</strong>{{else}}active{{/if}}</td>
+    <td>{{limits}}</td>
     <td>
       <form class="inline" method="post" action="{{action}}">
         <input type="hidden" name="_csrf" value="{{../csrf}}">
@@ -24,7 +25,7 @@ export const overview = `<h1>Overview</h1>
     </td>
   </tr>
   {{else}}
-  <tr><td colspan="7" class="muted">No queue has tasks yet.</td></tr>
+  <tr><td colspan="8" class="muted">No queue has tasks yet.</td></tr>
   {{/each}}
   </tbody>
 </table>

@@ -14,14 +14,15 @@ export const tasks = `<h1>Tasks</h1>
   <a class="button" href="{{base}}/tasks">Clear</a>
 </form>
 <table>
-  <thead><tr><th class="num">Id</th><th>Task</th><th>Queue</th><th>Status</th><th class="num">Priority</th><th class="num">Attempts</th><th>Scheduled (UTC)</th><th>Finished (UTC)</th><th class="error">Error</th></tr></thead>
+  <thead><tr><th class="num">Id</th><th>Task</th><th>Queue</th><th>Key</th><th>Status</th><th class="num">Priority</th><th class="num">Attempts</th><th>Scheduled (UTC)</th><th>Finished (UTC)</th><th class="error">Error</th></tr></thead>
   <tbody>
   {{#each rows}}
   <tr>
     <td class="num"><a href="{{href}}">{{id}}</a></td>
     <td><a href="{{href}}">{{label}}</a></td>
     <td>{{queue}}</td>
-    <td><span class="status status-{{status}}">{{status}}</span></td>
+    <td>{{key}}</td>
+    <td><span class="status status-{{status}}">{{status}}</span>{{#if waiting}}<br><small class="muted">{{waiting}}</small>{{/if}}</td>
     <td class="num">{{priority}}</td>
     <td class="num">{{attempts}}/{{maxAttempts}}</td>
     <td class="time">{{scheduledAt}}</td>
@@ -29,7 +30,7 @@ export const tasks = `<h1>Tasks</h1>
     <td>{{error}}</td>
   </tr>
   {{else}}
-  <tr><td colspan="9" class="muted">No tasks match.</td></tr>
+  <tr><td colspan="10" class="muted">No tasks match.</td></tr>
   {{/each}}
   </tbody>
 </table>
