@@ -236,4 +236,27 @@ describe.each(dialects)('flow control on %s', (dialect) => {
       await other.close()
     }
   })
+
+  it('admits blocked tasks written without an enqueue (no key row yet) at the next upkeep', async () => {
+    const order = await app.Order.create({ total: 1 })
+    const template = await order.async('echo', { args: [1] })
+    const now = new Date(Date.now() - 1000)
+    await app.tasks.AsyncTask.bulkCreate(
+      [1, 2, 3].map((i) => ({
+        objectType: 'Order',
+        objectId: String(order.id),
+        action: 'echo',
+        argsJson: `[${i}]`,
+        queue: 'default',
+        priority: 10,
+        scheduledAt: now,
+        ready: 2,
+        concurrencyKey: 'restored',
+        concurrencyLimit: 1,
+      })) as never,
+    )
+    await template.cancel()
+    const counts = await app.tasks.createWorker({ concurrency: 3 }).workOff()
+    expect(counts.succeeded).toBe(3)
+  })
 })

@@ -178,8 +178,33 @@ function rssTargets(a) {
   })
 }
 
+// Issue 11: flow control within 20% of the plain figures on each dialect.
+function flowTargets(a) {
+  return DIALECTS.flatMap(([system, , name]) => [
+    row(
+      'enqueue p50 with unique: true ≤ 1.2× plain (issue 11)',
+      name,
+      a.get('enqueue', null, `${system}-unique`)?.p50,
+      a.get('enqueue', null, system)?.p50,
+      ms,
+      (r) => r <= 1.2,
+    ),
+    ...['keys100', 'hotkey'].map((flow) =>
+      row(
+        `drain 1 × 10 with ${flow === 'keys100' ? 'a key over 100 keys' : 'one hot key'} ≥ 0.8× plain (issue 11)`,
+        name,
+        steadyRate(a, '1x10', `${system}-${flow}`),
+        steadyRate(a, '1x10', system),
+        rate,
+        (r) => r >= 0.8,
+      ),
+    ),
+  ])
+}
+
 export function evaluateTargets(a, sizes, same = a) {
   return [
+    ...flowTargets(a),
     ...drainTargets(a),
     ...latencyTargets(a),
     ...enqueueTargets(a),

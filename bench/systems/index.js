@@ -33,6 +33,16 @@ const oursBatched = (dialect, name) => ({
   make: (s) => sequelizeAsync({ ...s, dialect, batched: true }),
   scenarios: ['drain'],
 })
+// The flow-control variants of ours (issue 11): what `unique` costs an
+// enqueue, and what a `concurrencyKey` costs a drain (1 × 10).
+const oursFlow = (dialect, name, flow) => ({
+  label: `sequelize-async · ${name} (${FLOW_LABEL[flow]})`,
+  kind: 'queue',
+  make: (s) => sequelizeAsync({ ...s, dialect, flow }),
+  scenarios: flow === 'unique' ? ['enqueue'] : ['drain'],
+  drainSettings: ['1x10'],
+})
+const FLOW_LABEL = { unique: 'unique: true', keys100: '100 keys', hotkey: 'one hot key' }
 const baseline = (dialect, name, driver) => ({
   label: `Sequelize + ${driver} + Order, no queue · ${name}`,
   kind: 'baseline',
@@ -77,6 +87,18 @@ export const SYSTEMS = {
     make: (s) => graphile({ ...s, batched: true }),
     scenarios: ['drain'],
   },
+  ...Object.fromEntries(
+    [
+      ['sqlite', 'SQLite'],
+      ['postgres', 'PostgreSQL'],
+      ['mariadb', 'MariaDB'],
+    ].flatMap(([dialect, name]) =>
+      ['unique', 'keys100', 'hotkey'].map((flow) => [
+        `sa-${dialect}-${flow}`,
+        oursFlow(dialect, name, flow),
+      ]),
+    ),
+  ),
   'bare-sqlite': baseline('sqlite', 'SQLite', 'sqlite3'),
   'bare-postgres': baseline('postgres', 'PostgreSQL', 'pg'),
   'bare-mariadb': baseline('mariadb', 'MariaDB', 'mysql2'),

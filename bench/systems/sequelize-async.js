@@ -37,7 +37,23 @@ async function openApp(dialect, { pool = 5, onRun = () => {} } = {}) {
 // `batched`, the labelled batched mode: the worker claims up to 100 tasks
 // ahead (`prefetch`) and records successes that finish together in one
 // statement (`batchCompletions`).
-export function sequelizeAsync({ dialect, pollIntervalMs, batched = false }) {
+// `flow`, the flow-control variants (issue 11): 'unique' enqueues with
+// `unique: true` (distinct arguments, so every call inserts); 'keys100' and
+// 'hotkey' drain tasks with a `concurrencyKey` — spread over 100 keys of
+// limit 1, or all on one key of limit 10 (the worker's concurrency: the key
+// never holds a task back, so what is measured is its cost).
+const FLOW_KEYS = {
+  keys100: { key: (s) => keyExpr(s, 100), limit: 1 },
+  hotkey: { key: () => "'hot'", limit: 10 },
+}
+
+function keyExpr(dialect, n) {
+  if (dialect === 'postgres') return `'k' || (s % ${n})`
+  if (dialect === 'mariadb') return `CONCAT('k', s.seq % ${n})`
+  return `'k' || (s.x % ${n})`
+}
+
+export function sequelizeAsync({ dialect, pollIntervalMs, batched = false, flow = null }) {
   const workerOptions = (concurrency) => ({
     concurrency,
     pollInterval: pollIntervalMs,
@@ -62,18 +78,39 @@ export function sequelizeAsync({ dialect, pollIntervalMs, batched = false }) {
         onRun: worker?.onRun,
       })
       const order = await app.Order.findByPk(ORDER_ID)
+      let unique = 0
       const { AsyncTask } = app.tasks
       const inProcess = worker ? app.tasks.createWorker(workerOptions(worker.concurrency)) : null
       return {
         worker: inProcess,
-        enqueue: (tag) =>
-          tag === undefined ? order.async('noop') : order.async('noop', { args: [tag] }),
+        enqueue: (tag) => {
+          if (flow === 'unique')
+            return order.async('noop', { args: [tag ?? ++unique], unique: true })
+          return tag === undefined ? order.async('noop') : order.async('noop', { args: [tag] })
+        },
         async enqueueMany(n) {
-          const template = await order.async('noop')
-          await copyTaskRows(app.sequelize, template.id, n - 1, {})
+          const keyed = FLOW_KEYS[flow]
+          if (!keyed) {
+            const template = await order.async('noop')
+            await copyTaskRows(app.sequelize, template.id, n - 1, {})
+            return
+          }
+          // Copies are blocked behind their key (ready 2), as promoted or
+          // bulk-loaded tasks are; the worker's upkeep admits the first of
+          // each key, and every outcome hands its key's permit to the next.
+          const template = await order.async('noop', {
+            concurrencyKey: 'template',
+            concurrencyLimit: keyed.limit,
+          })
+          await copyTaskRows(app.sequelize, template.id, n, {
+            concurrency_key: keyed.key(dialect),
+            ready: '2',
+            permits: '0',
+          })
+          await template.destroy()
         },
         remaining: () =>
-          AsyncTask.count({ where: { status: ['pending', 'running'], ready: [1, null] } }),
+          AsyncTask.count({ where: { status: ['pending', 'running'], ready: [1, 2, null] } }),
         async populate({ finished, future }) {
           const template = await order.async('noop')
           const at = new Date()

@@ -89,10 +89,14 @@ export async function settleKeysOn(
   return admitted
 }
 
-/** Keys that have blocked tasks and room for one: what the upkeep's sweep admits. */
+/**
+ * Keys that have blocked tasks and room for one: what the upkeep's sweep
+ * admits. A key without a row yet (tasks written without an enqueue: a bulk
+ * load, a restore) has room.
+ */
 export const SWEEP = `SELECT DISTINCT t.concurrency_key FROM async_tasks t
-  JOIN async_concurrency c ON c.concurrency_key = t.concurrency_key
-  WHERE t.ready = 2 AND c.holders < t.concurrency_limit
+  LEFT JOIN async_concurrency c ON c.concurrency_key = t.concurrency_key
+  WHERE t.ready = 2 AND COALESCE(c.holders, 0) < t.concurrency_limit
   LIMIT 500`
 
 /**
