@@ -253,7 +253,7 @@ describe.each(dialects)('flow control on %s', (dialect) => {
         ready: 2,
         concurrencyKey: 'restored',
         concurrencyLimit: 1,
-      })) as never,
+      })),
     )
     await template.cancel()
     const counts = await app.tasks.createWorker({ concurrency: 3 }).workOff()
