@@ -6,7 +6,7 @@
  */
 import { Model, type Transaction } from 'sequelize'
 import type { Context } from './context.js'
-import { toInstance, type NewTask, type TaskRow } from './lifecycle/index.js'
+import { toInstance, type Decided, type NewTask, type TaskRow } from './lifecycle/index.js'
 import { flowKeys } from './flow-options.js'
 import { logLine } from './logger.js'
 import { EnqueueError } from './errors.js'
@@ -88,9 +88,10 @@ async function insertTask(
   ctx: Context,
   values: NewTask,
   transaction: Transaction | null,
-): Promise<{ task: AsyncTask; created: boolean }> {
+  after: number[],
+): Promise<{ task: AsyncTask; created: boolean; decided?: Decided }> {
   const now = new Date()
-  const inserted = await ctx.lifecycle.insert(values, transaction, now)
+  const inserted = await ctx.lifecycle.insert(values, transaction, now, after)
   if (inserted.existing)
     return { task: toInstance(ctx.AsyncTask, inserted.existing), created: false }
   const { id } = inserted
@@ -115,8 +116,20 @@ async function insertTask(
     updatedAt: now,
     uniqueHold: values.uniqueKey,
     permits: 0,
+    progress: null,
+    progressNote: null,
+    cancelRequested: false,
+    hasDependents: false,
   }
-  return { task: toInstance(ctx.AsyncTask, row), created: true }
+  const { decided } = inserted
+  // Decided at once (its parents had ended): the row as the decision left it.
+  if (decided?.cancelled.includes(id)) {
+    const task = await ctx.AsyncTask.findByPk(id, { transaction })
+    if (task) return { task, created: true, decided }
+  }
+  const released = decided?.released.find((r) => r.id === id)
+  if (released) row.ready = released.ready
+  return { task: toInstance(ctx.AsyncTask, row), created: true, decided }
 }
 
 /**
@@ -178,17 +191,27 @@ export async function enqueue(
     queue: opts.queue,
     priority: opts.priority,
     scheduledAt: opts.scheduledAt ?? new Date(),
-    ready: !due ? 0 : keys.concurrencyKey === null ? 1 : 2,
+    ready: opts.after.length > 0 ? 3 : !due ? 0 : keys.concurrencyKey === null ? 1 : 2,
     maxAttempts: opts.maxAttempts,
     timeoutMs: opts.timeoutMs ?? null,
     traceContext: null,
   }
-  const insert = (): ReturnType<typeof insertTask> => insertTask(ctx, values, transaction)
+  const insert = (): ReturnType<typeof insertTask> =>
+    insertTask(ctx, values, transaction, opts.after)
   // With tracing on: a PRODUCER span around the INSERT, its context stored in traceContext.
-  const { task: stored, created } = await (ctx.tracing
-    ? ctx.tracing.enqueue(values, insert, (r) => r.task.id)
-    : insert())
-  if (created && due) await afterVisible(ctx, transaction, opts.queue, keys.concurrencyKey)
+  const {
+    task: stored,
+    created,
+    decided,
+  } = await (ctx.tracing ? ctx.tracing.enqueue(values, insert, (r) => r.task.id) : insert())
+  if (decided) {
+    // Parents that had all succeeded: the task is due (or blocked, or scheduled) already.
+    const done = (): Promise<void> => ctx.lifecycle.released(decided)
+    if (transaction) transaction.afterCommit(done)
+    else await done()
+  } else if (created && due) {
+    await afterVisible(ctx, transaction, opts.queue, keys.concurrencyKey)
+  }
   return stored
 }
 

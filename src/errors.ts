@@ -36,3 +36,13 @@ export class TimeoutError extends AsyncTaskError {
 export class WorkerLostError extends AsyncTaskError {
   override name = 'WorkerLostError'
 }
+
+/** A task was cancelled while it ran (`task.cancel()` on a running task). */
+export class CancelledError extends AsyncTaskError {
+  override name = 'CancelledError'
+}
+
+/** A task waited on a parent (`after`) that failed for good, was cancelled or was deleted. */
+export class DependencyError extends AsyncTaskError {
+  override name = 'DependencyError'
+}

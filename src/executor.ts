@@ -9,16 +9,17 @@
  */
 import type { Context } from './context.js'
 import { SerializationError, TimeoutError, UnknownTargetError } from './errors.js'
-import { labelOf, toInstance, type TaskRow } from './lifecycle/index.js'
+import { labelOf, type TaskRow } from './lifecycle/index.js'
+import { RunContext } from './run-context.js'
 import { RecordRef } from './record-ref.js'
 import { RecordGroup } from './records.js'
 import { lookUpMethod } from './registry.js'
 import { refsIn, withRecords } from './resolve-args.js'
 import { deserialize } from './serializer.js'
 import { taskStorage } from './task-context.js'
-import type { AsyncTask } from './task-model.js'
 
-export type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown }
+export type Outcome =
+  { ok: true; value: unknown } | { ok: false; error: unknown } | { ok: false; snooze: number }
 
 type Method = (...args: unknown[]) => unknown
 
@@ -75,17 +76,6 @@ export async function prepare(ctx: Context, rows: TaskRow[]): Promise<Prepared[]
   return plans
 }
 
-/** The context a running method reads with currentTask(); its AsyncTask is built on first read. */
-function taskContext(ctx: Context, row: TaskRow, signal: AbortSignal) {
-  let task: AsyncTask | undefined
-  return {
-    signal,
-    get task(): AsyncTask {
-      return (task ??= toInstance(ctx.AsyncTask, row))
-    },
-  }
-}
-
 /**
  * Runs a prepared task with its timeout; resolves to the outcome, never
  * rejects. `abort` lets the worker cut a run short at shutdown.
@@ -94,16 +84,29 @@ export async function execute(
   ctx: Context,
   prepared: Prepared,
   abort: AbortController,
+  workerId: string,
 ): Promise<Outcome> {
   if (!prepared.ok) return { ok: false, error: prepared.error }
+  const { row } = prepared
+  const runContext = new RunContext(ctx, row, abort.signal, workerId)
+  const outcome = await runWith(runContext, prepared, abort)
+  runContext.close()
+  // snooze() wins however the method ended after it (even if it caught the throw).
+  if (runContext.snoozedFor !== null) return { ok: false, snooze: runContext.snoozedFor }
+  return outcome
+}
+
+async function runWith(
+  runContext: RunContext,
+  prepared: Prepared & { ok: true },
+  abort: AbortController,
+): Promise<Outcome> {
   const { row } = prepared
   let timer: NodeJS.Timeout | undefined
   try {
     const self = prepared.self()
     const args = prepared.args()
-    const run = taskStorage.run(taskContext(ctx, row, abort.signal), () =>
-      Promise.resolve(prepared.fn.apply(self, args)),
-    )
+    const run = taskStorage.run(runContext, () => Promise.resolve(prepared.fn.apply(self, args)))
     if (row.timeoutMs === null) return { ok: true, value: await run }
     const timeoutMs = row.timeoutMs
     const expired = new Promise<never>((_, reject) => {

@@ -49,4 +49,6 @@ export {
   UnknownTargetError,
   TimeoutError,
   WorkerLostError,
+  CancelledError,
+  DependencyError,
 } from './errors.js'

@@ -15,6 +15,7 @@ import { patchModels, patchTarget, remember } from './mixin.js'
 import type { EnqueueOptions } from './options.js'
 import { Registry } from './registry.js'
 import { Lifecycle } from './lifecycle/index.js'
+import { Waiters } from './wait.js'
 import { tuneSqlite } from './sqlite-tuning.js'
 import { dashboard, type DashboardHandler, type DashboardOptions } from './dashboard/index.js'
 import { defineTaskModel, type AsyncTask } from './task-model.js'
@@ -183,6 +184,13 @@ export function installAsync<C extends Record<string, object> = Record<string, n
     schedules: compileSchedules(options.recurring),
     tracing: createTracing(options.tracing),
     metrics: new TaskMetrics(checkBuckets(options.metrics?.buckets)),
+  }
+  const TaskModel = ctx.AsyncTask as unknown as typeof AsyncTask
+  TaskModel.waiters = new Waiters(ctx)
+  TaskModel.events = ctx.events
+  // Waiting tasks released by a decision wake this process's workers like an enqueue.
+  lifecycle.onReleased = (queues) => {
+    for (const queue of queues) ctx.events.emit('enqueued', queue)
   }
   // Everything that can refuse the options runs before anything is patched,
   // so a corrected second call is not told it was already made.

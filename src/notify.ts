@@ -11,7 +11,7 @@ interface PgClient {
   connect(): Promise<void>
   query(sql: string): Promise<unknown>
   end(): Promise<void>
-  on(event: 'notification', fn: () => void): void
+  on(event: 'notification', fn: (message: { channel: string; payload?: string }) => void): void
   on(event: 'error' | 'end', fn: (err?: Error) => void): void
 }
 
@@ -21,7 +21,17 @@ export interface Listener {
   close(): Promise<void>
 }
 
-export function listen(sequelize: Sequelize, onWake: () => void, logger: Logger): Listener {
+/**
+ * LISTENs on `channel` (the insert trigger's by default); `onWake` gets each
+ * notification's payload, and an empty one after every (re)connect, since
+ * notifications sent while it was away are lost.
+ */
+export function listen(
+  sequelize: Sequelize,
+  onWake: (payload: string) => void,
+  logger: Logger,
+  channel = CHANNEL,
+): Listener {
   const manager = sequelize.connectionManager as unknown as {
     lib: { Client: new (config: object) => PgClient }
   }
@@ -54,15 +64,15 @@ export function listen(sequelize: Sequelize, onWake: () => void, logger: Logger)
       logger.error(`LISTEN connection lost (${err?.message ?? 'closed'}); polling until it is back`)
       schedule()
     }
-    c.on('notification', onWake)
+    c.on('notification', (message) => onWake(message.payload ?? ''))
     c.on('error', lost)
     c.on('end', lost)
     client = c
     try {
       await c.connect()
-      await c.query(`LISTEN ${CHANNEL}`)
+      await c.query(`LISTEN ${channel}`)
       delay = 500
-      onWake() // anything enqueued while we were away
+      onWake('') // anything that happened while we were away
     } catch (err) {
       lost(err as Error)
       c.end().catch(() => undefined)

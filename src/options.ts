@@ -25,7 +25,18 @@ export interface EnqueueOptions<A extends unknown[] = unknown[]> extends FlowOpt
   maxAttempts?: number
   /** Milliseconds one run may take before it fails with a TimeoutError. */
   timeout?: number
+  /**
+   * Runs only once these tasks (or task ids) have all succeeded; cancelled
+   * with a DependencyError when one fails for good or is cancelled.
+   */
+  after?: TaskRef | TaskRef[]
 }
+
+/** A task, or its id, as `after` takes it. */
+export type TaskRef = number | { id: number }
+
+/** Most parents one task may wait on. */
+export const MAX_PARENTS = 1000
 
 export interface CheckedOptions {
   priority: number
@@ -34,6 +45,8 @@ export interface CheckedOptions {
   transaction: Transaction | null | undefined
   maxAttempts: number
   timeoutMs: number | null
+  /** Parents' ids (`after`), in order, without repeats. */
+  after: number[]
 }
 
 const KNOWN = new Set([
@@ -44,6 +57,7 @@ const KNOWN = new Set([
   'transaction',
   'maxAttempts',
   'timeout',
+  'after',
   ...FLOW_OPTIONS,
 ])
 
@@ -90,5 +104,28 @@ export function checkOptions(
     maxAttempts: integer('maxAttempts', options.maxAttempts ?? defaults.maxAttempts, 1, 1000),
     timeoutMs:
       options.timeout === undefined ? null : integer('timeout', options.timeout, 1, 2_147_483_647),
+    after: parentsOf(options.after),
   }
+}
+
+function parentsOf(after: unknown): number[] {
+  if (after === undefined || after === null) return []
+  const list = Array.isArray(after) ? (after as unknown[]) : [after]
+  if (list.length > MAX_PARENTS)
+    fail(
+      `Option after takes at most ${MAX_PARENTS} tasks; got ${list.length}. Chain a summary task instead.`,
+    )
+  const ids: number[] = []
+  for (const item of list) {
+    const id: unknown =
+      item !== null && typeof item === 'object' ? (item as { id?: unknown }).id : item
+    const n = typeof id === 'string' && /^\d{1,15}$/.test(id) ? Number(id) : id
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n <= 0) {
+      fail(
+        `Option after takes tasks (as async() resolves them) or their ids; got ${describe(item)}. Await the parent's async() first.`,
+      )
+    }
+    if (!ids.includes(n)) ids.push(n)
+  }
+  return ids
 }

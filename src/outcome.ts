@@ -104,6 +104,17 @@ export function finishRun(
     permits: row.permits,
   }
   let thrown: unknown
+  if ('snooze' in outcome) {
+    const finished: Finished = {
+      ...base,
+      kind: 'snooze',
+      resultJson: null,
+      error: null,
+      historyJson: null,
+      delayMs: outcome.snooze,
+    }
+    return { finished, error: undefined }
+  }
   if (outcome.ok) {
     const encoded = encodeResult(ctx, outcome.value)
     if ('json' in encoded) {

@@ -13,7 +13,8 @@
  *   lease runs out and rescue hands the task to a worker again.
  */
 import type { Context } from './context.js'
-import type { Finished, TaskRow } from './lifecycle/index.js'
+import type { Completed, Finished, TaskRow } from './lifecycle/index.js'
+import type { Recorded } from './worker-events.js'
 import { unstorable } from './outcome.js'
 import { isOutage } from './transient.js'
 
@@ -30,7 +31,7 @@ export interface Ending {
 }
 
 export interface RecorderHooks {
-  settled(ending: Ending, recorded: Finished['kind'] | 'lost'): void
+  settled(ending: Ending, recorded: Recorded): void
   fault(what: string, err: unknown): void
 }
 
@@ -50,10 +51,14 @@ export class Recorder {
   ) {}
 
   /** Reports a written batch; the ids not in `owned` had lost their lease. */
-  settle(batch: Ending[], owned: Set<number>): void {
+  settle(batch: Ending[], done: Completed): void {
     for (const ending of batch) {
-      this.unsaved.delete(ending.row.id)
-      this.hooks.settled(ending, owned.has(ending.row.id) ? ending.finished.kind : 'lost')
+      const { id } = ending.row
+      this.unsaved.delete(id)
+      this.hooks.settled(
+        ending,
+        !done.owned.has(id) ? 'lost' : done.cancelled.has(id) ? 'cancelled' : ending.finished.kind,
+      )
     }
   }
 
@@ -66,7 +71,7 @@ export class Recorder {
   private async attempt(ending: Ending): Promise<void> {
     try {
       const step = await this.ctx.lifecycle.step([ending.finished], null, this.workerId)
-      this.settle([ending], step.owned)
+      this.settle([ending], step)
     } catch (err) {
       await this.retry(ending, err)
     }
@@ -88,7 +93,7 @@ export class Recorder {
       }
       try {
         const step = await this.ctx.lifecycle.step([ending.finished], null, this.workerId)
-        return this.settle([ending], step.owned)
+        return this.settle([ending], step)
       } catch (next) {
         err = next
       }
@@ -104,7 +109,7 @@ export class Recorder {
     const last = unstorable(ending.row, err, ending.finished.startedAt)
     try {
       const step = await this.ctx.lifecycle.step([last], null, this.workerId)
-      this.settle([{ ...ending, finished: last, error: err }], step.owned)
+      this.settle([{ ...ending, finished: last, error: err }], step)
     } catch (again) {
       this.abandon(ending, again, 'and ending it as failed was refused too')
     }

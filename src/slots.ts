@@ -12,9 +12,11 @@
  */
 import type { Context } from './context.js'
 import { execute, prepare, type Prepared } from './executor.js'
-import type { ClaimRequest, Finished, TaskRow } from './lifecycle/index.js'
+import type { ClaimRequest, Step, TaskRow } from './lifecycle/index.js'
 import { finishRun, unstorable } from './outcome.js'
 import { Recorder, type Ending } from './recorder.js'
+import { CancelledError } from './errors.js'
+import type { Recorded } from './worker-events.js'
 
 export interface SlotOptions {
   workerId: string
@@ -28,7 +30,7 @@ export interface SlotOptions {
 
 export interface SlotHooks {
   start(row: TaskRow): void
-  ended(ending: Ending, recorded: Finished['kind'] | 'lost'): void
+  ended(ending: Ending, recorded: Recorded): void
   fault(what: string, err: unknown): void
 }
 
@@ -175,7 +177,8 @@ export class Slots {
     try {
       const finished = batch.map((e) => e.finished)
       const step = await this.ctx.lifecycle.step(finished, request, this.options.workerId)
-      this.recorder.settle(batch, step.owned)
+      this.recorder.settle(batch, step)
+      this.afterEnded(step)
       if (request && step.claimed.length < request.limit) this.drained.add(request.queue ?? '*')
       this.buffer.push(...step.claimed)
       return step.claimed.length
@@ -237,8 +240,10 @@ export class Slots {
     const { tracing } = this.ctx
     // With tracing on: the run inside a CONSUMER span continuing the task's trace.
     const outcome = await (tracing
-      ? tracing.execute(row, this.options.workerId, () => execute(this.ctx, prepared, entry.abort))
-      : execute(this.ctx, prepared, entry.abort))
+      ? tracing.execute(row, this.options.workerId, () =>
+          execute(this.ctx, prepared, entry.abort, this.options.workerId),
+        )
+      : execute(this.ctx, prepared, entry.abort, this.options.workerId))
     const ms = Math.round(performance.now() - began)
     this.running.delete(row.id)
     const value = outcome.ok ? outcome.value : undefined
@@ -260,6 +265,39 @@ export class Slots {
     this.record(ending)
     this.startFromBuffer()
     this.notify()
+  }
+
+  /**
+   * What follows tasks that ended for good, outside the write: tasks that
+   * wait on them are decided, and those waited on announced (NOTIFY on
+   * PostgreSQL, and this process's waiters). A failure here loses nothing:
+   * the upkeep's sweep decides waiting tasks, and waiters probe.
+   */
+  private afterEnded(step: Step): void {
+    const { ctx } = this
+    if (step.parents.length > 0) {
+      ctx.lifecycle
+        .decideChildren(step.parents)
+        .catch((err: unknown) =>
+          this.hooks.fault('deciding the tasks that wait on finished ones failed', err),
+        )
+    }
+    if (step.watched.length > 0) {
+      ctx.lifecycle
+        .announceFinished(step.watched)
+        .catch((err: unknown) => this.hooks.fault('announcing finished tasks failed', err))
+    }
+    if (step.owned.size > 0 && ctx.events.listenerCount('finished') > 0)
+      ctx.events.emit('finished', [...step.owned])
+  }
+
+  /** Aborts the runs someone asked to cancel; the outcome write stores them cancelled. */
+  cancel(ids: number[]): void {
+    for (const id of ids) {
+      const entry = this.running.get(id)
+      if (entry && !entry.abort.signal.aborted)
+        entry.abort.abort(new CancelledError(`Task ${id} was cancelled while it ran.`))
+    }
   }
 
   /** Aborts the runs still going (after they were released at shutdown). */

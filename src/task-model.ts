@@ -17,6 +17,8 @@ import { deserialize } from './serializer.js'
 import { errorFromJSON, type StoredError } from './stored-error.js'
 import { TABLE } from './migrations/0001-create-async-tasks.js'
 import type { Lifecycle } from './lifecycle/index.js'
+import type { EventEmitter } from 'node:events'
+import type { Waiters, WaitOptions } from './wait.js'
 
 /** Where a task is in its life. */
 export type TaskStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled'
@@ -75,6 +77,14 @@ export class AsyncTask extends Model<
   declare permits: CreationOptional<number>
   /** W3C trace context (`traceparent [tracestate]`) of the span that enqueued it, when tracing is on. */
   declare traceContext: CreationOptional<string | null>
+  /** Progress the running method reported with `currentTask().progress()`, 0–1, or null. */
+  declare progress: CreationOptional<number | null>
+  /** The note given with the last progress, or null. */
+  declare progressNote: CreationOptional<string | null>
+  /** Someone asked to cancel the task while it ran (`cancel()` on a running task). */
+  declare cancelRequested: CreationOptional<boolean>
+  /** @internal Other tasks wait on this one (`after`). */
+  declare hasDependents: CreationOptional<boolean>
   declare lockedBy: CreationOptional<string | null>
   declare lockedUntil: CreationOptional<Date | null>
   declare startedAt: CreationOptional<Date | null>
@@ -110,20 +120,43 @@ export class AsyncTask extends Model<
 
   /** @internal The owner of every state change of this installation's tasks. */
   static lifecycle: Lifecycle
+  /** @internal Who waits on which task in this process (`wait()`). */
+  static waiters: Waiters
+  /** @internal The installation's in-process events (a cancel reaches a local worker at once). */
+  static events: EventEmitter
 
   /**
-   * Cancels a pending task so no worker runs it. Rejects with a clear error
-   * if it is no longer pending (running, finished); resolves to the task.
+   * Cancels the task. Pending: no worker runs it (tasks that wait on it are
+   * cancelled too). Running: its method's `signal` aborts (at once in this
+   * process, within one heartbeat elsewhere) and it ends `cancelled` when
+   * the method returns or throws; `cancelRequested` is true meanwhile.
+   * Rejects with a clear error once it has finished; resolves to the task.
    */
   async cancel(): Promise<this> {
-    const count = await (this.constructor as typeof AsyncTask).lifecycle.cancel([this.id])
+    const model = this.constructor as typeof AsyncTask
+    let count = await model.lifecycle.cancel([this.id])
+    if (count === 0) {
+      count = await model.lifecycle.requestCancel([this.id])
+      if (count > 0) model.events?.emit('cancel', [this.id])
+    }
     await this.reload()
     if (count !== 1) {
       throw new AsyncTaskError(
-        `Task ${this.id} is ${this.status}; only pending tasks can be cancelled.`,
+        `Task ${this.id} is ${this.status}; only pending or running tasks can be cancelled.`,
       )
     }
     return this
+  }
+
+  /**
+   * Resolves to this task, reloaded, once it has ended: succeeded, failed or
+   * cancelled (read `status` and `result`). Rejects with TimeoutError when
+   * `timeout` ms pass first; the task itself goes on. Works from any
+   * process: woken by NOTIFY on PostgreSQL or by a worker in this process,
+   * else by a light probe.
+   */
+  wait(options?: WaitOptions): Promise<this> {
+    return (this.constructor as typeof AsyncTask).waiters.wait(this, options)
   }
 
   /**
@@ -183,6 +216,26 @@ export function defineTaskModel(
       concurrencyLimit: { type: DataTypes.INTEGER, allowNull: true, field: 'concurrency_limit' },
       permits: { type: DataTypes.SMALLINT, allowNull: false, defaultValue: 0 },
       traceContext: { type: DataTypes.STRING(600), allowNull: true, field: 'trace_context' },
+      progress: { type: DataTypes.DOUBLE, allowNull: true },
+      progressNote: { type: DataTypes.STRING(200), allowNull: true, field: 'progress_note' },
+      cancelRequested: {
+        type: DataTypes.SMALLINT,
+        allowNull: false,
+        defaultValue: 0,
+        field: 'cancel_requested',
+        get(this: AsyncTask): boolean {
+          return Number(this.getDataValue('cancelRequested')) === 1
+        },
+      },
+      hasDependents: {
+        type: DataTypes.SMALLINT,
+        allowNull: false,
+        defaultValue: 0,
+        field: 'has_dependents',
+        get(this: AsyncTask): boolean {
+          return Number(this.getDataValue('hasDependents')) === 1
+        },
+      },
       lockedBy: { type: DataTypes.STRING(255), allowNull: true, field: 'locked_by' },
       lockedUntil: { type: DataTypes.DATE(3), allowNull: true, field: 'locked_until' },
       startedAt: { type: DataTypes.DATE(3), allowNull: true, field: 'started_at' },

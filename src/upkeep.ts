@@ -51,6 +51,9 @@ export class Upkeep {
     await step('promoting scheduled tasks', () => this.promote())
     await step('admitting tasks blocked by their concurrency key', () => this.admit(now))
     await step('rescuing tasks of lost workers', () => this.rescue())
+    await step('deciding tasks whose parents ended', async () => {
+      await this.ctx.lifecycle.sweepWaiting()
+    })
     if (this.ctx.schedules.length > 0)
       await step('enqueuing recurring tasks', () => this.recurring(now))
     await step('reading paused and limited queues', async () => {

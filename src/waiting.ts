@@ -20,6 +20,7 @@ export function waitingReason(task: Waiting, queues: QueueStates, now = new Date
   if (task.status !== 'pending') return null
   if (task.ready === 0 && task.scheduledAt > now)
     return `scheduled for ${task.scheduledAt.toISOString()}`
+  if (task.ready === 3) return 'it runs after other tasks (after), which have not all succeeded yet'
   if (task.ready === 2) {
     const limit = task.concurrencyLimit ?? 1
     return `its concurrency key ${task.concurrencyKey ?? ''} is at its limit (${limit} at once)`

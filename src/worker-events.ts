@@ -20,6 +20,10 @@ export interface WorkerEvents {
   'task:failure': [task: AsyncTask, error: unknown, ms: number]
   /** A run failed and the task will run again after its backoff. */
   'task:retry': [task: AsyncTask, error: unknown, ms: number]
+  /** The run ended with `currentTask().snooze(ms)`: the task runs again after `ms`, no attempt counted. */
+  'task:snooze': [task: AsyncTask, ms: number]
+  /** The task was cancelled while it ran (`task.cancel()`): whatever the run returned, it ended cancelled. */
+  'task:cancel': [task: AsyncTask, ms: number]
   /** The lease was taken over while the task ran; its outcome was discarded. */
   'task:lost': [task: AsyncTask, ms: number]
   /** A database or internal error the worker logged and will retry after. */
@@ -27,7 +31,7 @@ export interface WorkerEvents {
 }
 
 /** How a run's outcome was recorded. */
-export type Recorded = 'succeeded' | 'failed' | 'retry' | 'lost'
+export type Recorded = 'succeeded' | 'failed' | 'retry' | 'snooze' | 'cancelled' | 'lost'
 
 /** Emits an event if anyone listens; `task` builds the instance only then. */
 export interface Announcer {
@@ -54,6 +58,8 @@ const EVENT = {
   succeeded: 'task:success',
   failed: 'task:failure',
   retry: 'task:retry',
+  snooze: 'task:snooze',
+  cancelled: 'task:cancel',
   lost: 'task:lost',
 } as const
 
@@ -80,6 +86,12 @@ export function reportOutcome(
         ),
       )
       break
+    case 'snooze':
+      logger.info(logLine('SNOOZE', `${text} runs again later; no attempt counted`))
+      break
+    case 'cancelled':
+      logger.info(logLine('CANCELLED', `${text} cancelled while it ran`))
+      break
     case 'lost':
       logger.error(
         logLine('LOST', `${text} lease lost to another worker; this run's outcome was discarded`),
@@ -89,5 +101,7 @@ export function reportOutcome(
   if (!events.listens(event)) return
   if (recorded === 'succeeded') events.emit('task:success', task(), value, ms)
   else if (recorded === 'lost') events.emit('task:lost', task(), ms)
+  else if (recorded === 'snooze') events.emit('task:snooze', task(), ms)
+  else if (recorded === 'cancelled') events.emit('task:cancel', task(), ms)
   else events.emit(event as 'task:failure' | 'task:retry', task(), error, ms)
 }

@@ -35,12 +35,16 @@ export interface WorkCounts {
 
 interface AllCounts extends WorkCounts {
   lost: number
+  snoozed: number
+  cancelled: number
 }
 
 const COUNTED: Record<Recorded, keyof AllCounts> = {
   succeeded: 'succeeded',
   failed: 'failed',
   retry: 'retried',
+  snooze: 'snoozed',
+  cancelled: 'cancelled',
   lost: 'lost',
 }
 
@@ -58,7 +62,14 @@ export class Worker extends EventEmitter<WorkerEvents> {
   /** The heartbeat in flight, so stop() can wait for it before the host closes the pool. */
   private beating: Promise<void> | undefined
   private readonly startedAt = new Date()
-  private readonly counts: AllCounts = { succeeded: 0, failed: 0, retried: 0, lost: 0 }
+  private readonly counts: AllCounts = {
+    succeeded: 0,
+    failed: 0,
+    retried: 0,
+    lost: 0,
+    snoozed: 0,
+    cancelled: 0,
+  }
   private readonly announcer: Announcer = {
     listens: (event) => this.listenerCount(event) > 0,
     emit: (event, ...args) =>
@@ -139,6 +150,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       if (own) {
         this.slots.accepting = false
         clearInterval(this.beat)
+        this.ctx.events.off('cancel', this.onCancel)
         await this.beating
       }
     }
@@ -150,8 +162,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   private finishedCount(): number {
-    const { succeeded, failed, retried, lost } = this.counts
-    return succeeded + failed + retried + lost
+    const { succeeded, failed, retried, lost, snoozed, cancelled } = this.counts
+    return succeeded + failed + retried + lost + snoozed + cancelled
   }
 
   /** Claims and runs until every queue came back short and nothing is left in flight. */
@@ -211,7 +223,12 @@ export class Worker extends EventEmitter<WorkerEvents> {
     if (this.listenerCount('worker:error') > 0) this.emit('worker:error', error)
   }
 
+  /** A cancel asked in this process reaches the run at once, not at the next heartbeat. */
+  private readonly onCancel = (ids: number[]): void => this.slots.cancel(ids)
+
   private startBeat(): void {
+    this.ctx.events.off('cancel', this.onCancel)
+    this.ctx.events.on('cancel', this.onCancel)
     clearInterval(this.beat)
     this.beat = setInterval(() => {
       this.beating ??= this.renewLeases().finally(() => (this.beating = undefined))
@@ -222,7 +239,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private async renewLeases(): Promise<void> {
     const ids = this.slots.leased()
     try {
-      if (ids.length > 0) await this.ctx.lifecycle.heartbeat(this.id, ids, this.options.leaseMs)
+      if (ids.length > 0) {
+        const cancelled = await this.ctx.lifecycle.heartbeat(this.id, ids, this.options.leaseMs)
+        this.slots.cancel(cancelled)
+      }
     } catch (err) {
       this.fault('renewing the leases failed', err)
     }
@@ -284,6 +304,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     if (!(await this.settle(shutdownTimeout, () => !this.slots.writing))) this.slots.close()
     await this.release(this.slots.takeBuffer(), 'task(s) claimed while stopping')
     clearInterval(this.beat)
+    this.ctx.events.off('cancel', this.onCancel)
     await this.beating
     await depart(this.ctx, this.id).catch((err: unknown) =>
       this.fault('removing the worker row failed', err),

@@ -8,7 +8,13 @@
  *
  * `attempts` counts in SQL (`attempts + 1`, capped at the column's largest
  * value so a corrupt count cannot make the write fail), the same for every
- * kind. Times come from the database's clock.
+ * kind but snooze, which ends a run without counting it. Times come from
+ * the database's clock.
+ *
+ * A task someone asked to cancel while it ran (`cancel_requested`) ends
+ * cancelled whatever the run returned: the kind is decided in SQL (`K`),
+ * against the row as it is when the outcome is written, so a cancel that
+ * lands after the method returned but before the write still wins.
  *
  * - PostgreSQL: the batch travels as one array per column (`unnest`), so
  *   the text is the same for every batch size; as CTE parts, so step.ts can
@@ -21,18 +27,20 @@
 import type { Exec } from './connection.js'
 import { isMysql, NOW, type Dialect } from './dialect.js'
 import type { Values } from './sql.js'
+import { CancelledError } from '../errors.js'
+import { serialize } from '../serializer.js'
 
 /** How one run ended, as the worker hands it to the lifecycle. */
 export interface Finished {
   id: number
-  kind: 'succeeded' | 'retry' | 'failed'
+  kind: 'succeeded' | 'retry' | 'failed' | 'snooze'
   /** Succeeded: the return value; failed: the rebuilt error (tagged JSON). */
   resultJson: string | null
   /** Retry and failed: `Name: message`. */
   error: string | null
   /** Retry and failed: every attempt's error so far (JSON). */
   historyJson: string | null
-  /** Retry: ms until the next run. */
+  /** Retry and snooze: ms until the next run. */
   delayMs: number
   /** When it really started, if later than its claim (prefetch). */
   startedAt: Date | null
@@ -42,8 +50,30 @@ export interface Finished {
   permits: number
 }
 
-const KIND = { succeeded: 's', retry: 'r', failed: 'f' } as const
+const KIND = { succeeded: 's', retry: 'r', failed: 'f', snooze: 'z' } as const
 const INT_MAX = 2147483647
+
+/** What a batch write tells the worker, besides which rows were still its own. */
+export interface Completed {
+  /** Ids of the outcomes written (the rest had lost their lease). */
+  owned: Set<number>
+  /** Of those, the ones that ended cancelled (a cancel was asked while they ran). */
+  cancelled: Set<number>
+  /** Ended for good with tasks waiting on them: their children are decided next. */
+  parents: number[]
+  /** Ended for good while someone waits on them (`task.wait()`). */
+  watched: number[]
+}
+
+const CANCELLED = new CancelledError('The task was cancelled while it ran.')
+CANCELLED.stack = `${CANCELLED.name}: ${CANCELLED.message}`
+const quoted = (text: string): string => `'${text.replace(/'/g, "''")}'`
+/** The stored error and result of a task that ends cancelled (constants, so written inline). */
+export const CANCEL_ERROR = quoted(`${CANCELLED.name}: ${CANCELLED.message}`)
+const CANCEL_RESULT = quoted(serialize(CANCELLED))
+
+/** The kind as the row decides it: a requested cancel wins over what the run returned. */
+const K = "(CASE WHEN t.cancel_requested = 1 THEN 'c' ELSE v.kind END)"
 
 function runAt(dialect: Dialect): string {
   if (dialect === 'postgres') return "(now() + v.delay_ms * interval '1 millisecond')"
@@ -55,17 +85,19 @@ function runAt(dialect: Dialect): string {
 function assignments(dialect: Dialect): string {
   const q = isMysql(dialect) ? 't.' : ''
   const now = NOW[dialect]
-  return `${q}status = CASE v.kind WHEN 's' THEN 'succeeded' WHEN 'f' THEN 'failed' ELSE 'pending' END,
-    ${q}success = CASE v.kind WHEN 's' THEN TRUE WHEN 'f' THEN FALSE ELSE NULL END,
-    ${q}ready = CASE v.kind WHEN 'r' THEN 0 ELSE NULL END,
-    ${q}result = CASE v.kind WHEN 'r' THEN t.result ELSE v.result END,
-    ${q}error = CASE v.kind WHEN 's' THEN t.error ELSE v.error END,
-    ${q}attempt_errors = CASE v.kind WHEN 's' THEN t.attempt_errors ELSE v.history END,
-    ${q}scheduled_at = CASE v.kind WHEN 'r' THEN ${runAt(dialect)} ELSE t.scheduled_at END,
-    ${q}finished_at = CASE v.kind WHEN 'r' THEN NULL ELSE ${now} END,
+  const later = runAt(dialect)
+  return `${q}status = CASE ${K} WHEN 's' THEN 'succeeded' WHEN 'f' THEN 'failed' WHEN 'c' THEN 'cancelled' ELSE 'pending' END,
+    ${q}success = CASE ${K} WHEN 's' THEN TRUE WHEN 'f' THEN FALSE ELSE NULL END,
+    ${q}ready = CASE ${K} WHEN 'r' THEN 0 WHEN 'z' THEN 0 ELSE NULL END,
+    ${q}result = CASE ${K} WHEN 'r' THEN t.result WHEN 'z' THEN t.result WHEN 'c' THEN ${CANCEL_RESULT} ELSE v.result END,
+    ${q}error = CASE ${K} WHEN 's' THEN t.error WHEN 'z' THEN t.error WHEN 'c' THEN ${CANCEL_ERROR} ELSE v.error END,
+    ${q}attempt_errors = CASE ${K} WHEN 'r' THEN v.history WHEN 'f' THEN v.history ELSE t.attempt_errors END,
+    ${q}scheduled_at = CASE ${K} WHEN 'r' THEN ${later} WHEN 'z' THEN ${later} ELSE t.scheduled_at END,
+    ${q}finished_at = CASE ${K} WHEN 'r' THEN NULL WHEN 'z' THEN NULL ELSE ${now} END,
     ${q}started_at = COALESCE(v.started_at, t.started_at),
-    ${q}attempts = CASE WHEN t.attempts < ${INT_MAX} THEN t.attempts + 1 ELSE t.attempts END,
-    ${q}unique_hold = CASE v.kind WHEN 'r' THEN t.unique_hold ELSE NULL END,
+    ${q}attempts = CASE WHEN ${K} = 'z' OR t.attempts >= ${INT_MAX} THEN t.attempts ELSE t.attempts + 1 END,
+    ${q}unique_hold = CASE ${K} WHEN 'r' THEN t.unique_hold WHEN 'z' THEN t.unique_hold ELSE NULL END,
+    ${q}progress = CASE ${K} WHEN 's' THEN 1 WHEN 'r' THEN NULL ELSE t.progress END,
     ${q}permits = 0, ${q}locked_by = NULL, ${q}locked_until = NULL, ${q}updated_at = ${now}`
 }
 
@@ -80,7 +112,7 @@ export function completeCtes(): string {
   ), done AS (
     UPDATE async_tasks AS t SET ${assignments('postgres')}
     FROM v WHERE t.id = v.id AND ${GUARD}
-    RETURNING t.id
+    RETURNING t.id, t.status, t.has_dependents, t.watched
   )`
 }
 
@@ -119,11 +151,33 @@ function rowValues(
 
 const COLUMNS = ['id', 'kind', 'result', 'error', 'history', 'delay_ms', 'run_at', 'started_at']
 
+/** What the rows an outcome write returned say (id, status, has_dependents, watched). */
+export function completedFrom(
+  rows: Array<Record<string, unknown>>,
+  kinds: Map<number, string>,
+): Completed {
+  const done: Completed = { owned: new Set(), cancelled: new Set(), parents: [], watched: [] }
+  for (const row of rows) {
+    const id = Number(row.id)
+    done.owned.add(id)
+    const status = String(row.status)
+    if (status === 'pending') continue
+    if (status === 'cancelled' && kinds.get(id) !== 'c') done.cancelled.add(id)
+    if (Number(row.has_dependents) === 1) done.parents.push(id)
+    if (Number(row.watched) === 1) done.watched.push(id)
+  }
+  return done
+}
+
+const kindsOf = (batch: Finished[]): Map<number, string> =>
+  new Map(batch.map((f) => [f.id, KIND[f.kind]]))
+
 /**
  * Writes a batch on one connection; resolves to the ids that were still
- * this worker's. MySQL/MariaDB: the caller runs it inside a transaction of
- * ours, and a `LeaseLost` rejection means "roll back and call again with
- * `locking`": that variant first reads which rows are still ours.
+ * this worker's, and what became of them. MySQL/MariaDB: the caller runs it
+ * inside a transaction of ours, and a `LeaseLost` rejection means "roll back
+ * and call again with `locking`": that variant first reads which rows are
+ * still ours.
  */
 export async function completeOn(
   exec: Exec,
@@ -132,14 +186,14 @@ export async function completeOn(
   workerId: string,
   date: (d: Date) => unknown,
   locking = false,
-): Promise<Set<number>> {
-  if (batch.length === 0) return new Set()
+): Promise<Completed> {
+  if (batch.length === 0) return completedFrom([], new Map())
   if (dialect === 'postgres') {
-    const { rows } = await exec(`WITH ${completeCtes()} SELECT id FROM done`, {
+    const { rows } = await exec(`WITH ${completeCtes()} SELECT * FROM done`, {
       ...completeArrays(batch),
       workerId,
     })
-    return new Set(rows.map((row) => Number(row.id)))
+    return completedFrom(rows, kindsOf(batch))
   }
   const now = Date.now()
   const values: Values = { workerId, now: date(new Date(now)) }
@@ -148,16 +202,26 @@ export async function completeOn(
     const sql = `WITH v(${COLUMNS.join(', ')}) AS (VALUES ${rows.join(', ')})
       UPDATE async_tasks AS t SET ${assignments(dialect)}
       FROM v WHERE t.id = v.id AND ${GUARD}
-      RETURNING id`
+      RETURNING id, status, has_dependents, watched`
     const result = await exec(sql, values)
-    return new Set(result.rows.map((row) => Number(row.id)))
+    return completedFrom(result.rows, kindsOf(batch))
   }
-  return completeMysql(exec, batch, values, date, now, locking)
+  const owned = await completeMysql(exec, batch, values, date, now, locking)
+  if (owned.size === 0) return completedFrom([], new Map())
+  // No RETURNING here: the rows that ended unlike the run said, or that
+  // others wait on, by primary key in the same transaction.
+  const { rows } = await exec(
+    `SELECT id, status, has_dependents, watched FROM async_tasks
+     WHERE id IN (:ids) AND (status = 'cancelled' OR has_dependents = 1 OR watched = 1)`,
+    { ids: [...owned] },
+  )
+  const done = completedFrom(rows, kindsOf(batch))
+  for (const id of owned) done.owned.add(id)
+  return done
 }
 
 /** Thrown inside a MySQL transaction when a batch met a lost lease. */
 export class LeaseLost extends Error {}
-
 async function completeMysql(
   exec: Exec,
   batch: Finished[],

@@ -29,7 +29,8 @@ export interface NewTask {
   queue: string
   priority: number
   scheduledAt: Date
-  ready: 0 | 1 | 2
+  /** 1 due, 0 scheduled, 2 blocked by its concurrency key, 3 waiting on parents (`after`). */
+  ready: 0 | 1 | 2 | 3
   maxAttempts: number
   timeoutMs: number | null
   uniqueKey: string | null

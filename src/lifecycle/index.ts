@@ -25,27 +25,164 @@ import { heartbeatSql, heldByWorkerSql, releaseSql } from './lease.js'
 import { releaseQueues } from './queue-limits.js'
 import { OperatorTransitions } from './operator.js'
 import type { TaskRow } from './row.js'
+import type { Exec } from './connection.js'
 import { step, type Step } from './step.js'
 import { failLost, promote, requeueLost } from './upkeep.js'
+import {
+  childrenSql,
+  decideOn,
+  linkOn,
+  lockParentsOn,
+  PARENT_RESULTS,
+  SWEEP_WAITING,
+  type Decided,
+} from './deps.js'
+import {
+  cancelRequestedSql,
+  FINISHED_CHANNEL,
+  progressSql,
+  requestCancelSql,
+  watchSql,
+} from './live.js'
 
 export type { ClaimRequest } from './claim.js'
 export type { Finished } from './complete.js'
 export type { Inserted, NewTask } from './enqueue.js'
 export type { Step } from './step.js'
+export type { Completed } from './complete.js'
+export type { Decided, Released } from './deps.js'
+export { FINISHED_CHANNEL } from './live.js'
 export { fromDb, labelOf, toInstance, type TaskRow } from './row.js'
 
 export class Lifecycle extends OperatorTransitions {
+  /** Told which queues got due work when waiting tasks were released (wakes this process's workers). */
+  onReleased: (queues: string[]) => void = () => undefined
+
   /**
    * enqueue: resolves to the new task's id, or to the task holding its
-   * unique key; `now` is its created_at and updated_at.
+   * unique key; `now` is its created_at and updated_at. With `after`
+   * (parents' ids), the task waits on them: the parents are locked and
+   * checked, the task linked and decided, all in one transaction (the
+   * app's, when it passes one).
    */
-  insert(task: NewTask, transaction: Transaction | null, now: Date): Promise<Inserted> {
+  async insert(
+    task: NewTask,
+    transaction: Transaction | null,
+    now: Date,
+    after: number[] = [],
+  ): Promise<Inserted & { decided?: Decided }> {
     const values = { ...task, scheduledAt: this.date(task.scheduledAt), now: this.date(now) }
+    if (after.length > 0) {
+      const withParents = async (exec: Exec): Promise<Inserted & { decided?: Decided }> => {
+        await lockParentsOn(exec, this.dialect, after)
+        const inserted = await insertOn(exec, this.dialect, { ...values, ready: 3 })
+        if (inserted.existing) return inserted
+        await linkOn(exec, this.dialect, inserted.id, after)
+        const decided = await decideOn(exec, this.dialect, this.date(now), [inserted.id])
+        return { ...inserted, decided }
+      }
+      const result = transaction
+        ? await withParents(this.connections.within(transaction))
+        : await this.retrying(() => this.connections.transaction(withParents))
+      return result
+    }
     // Inside the app's transaction a deadlock aborts that transaction: only
     // the app can run it again.
     if (transaction) return insertOn(this.connections.within(transaction), this.dialect, values)
     return this.retrying(() =>
       this.connections.with((exec) => insertOn(exec, this.dialect, values)),
+    )
+  }
+
+  /**
+   * decide: waiting tasks whose parents ended become due, or are
+   * cancelled (and their own children decided in turn). Keys of released
+   * tasks are admitted, and this process's workers woken.
+   */
+  async decide(ids: number[]): Promise<Decided> {
+    if (ids.length === 0) return { released: [], cancelled: [] }
+    const decided = await this.retrying(() =>
+      this.connections.transaction((exec) =>
+        decideOn(exec, this.dialect, this.date(new Date()), ids),
+      ),
+    )
+    await this.released(decided)
+    return decided
+  }
+
+  /** After a decision (committed): admit blocked keys, wake workers of due queues. */
+  async released(decided: Decided): Promise<void> {
+    const keys = decided.released.filter((r) => r.ready === 2).map((r) => r.concurrencyKey)
+    if (keys.length > 0) await this.admit(keys as string[])
+    const queues = [...new Set(decided.released.filter((r) => r.ready !== 0).map((r) => r.queue))]
+    if (queues.length > 0) this.onReleased(queues)
+  }
+
+  protected override childrenLeft(parents: number[]): Promise<unknown> {
+    return this.decideChildren(parents)
+  }
+
+  /** The waiting children of `parents`, decided (after the parents ended). */
+  async decideChildren(parents: number[]): Promise<Decided> {
+    if (parents.length === 0) return { released: [], cancelled: [] }
+    const { rows } = await this.retrying(() =>
+      this.connections.run(childrenSql(this.dialect), { ids: parents }),
+    )
+    return this.decide(rows.map((row) => Number(row.task_id)))
+  }
+
+  /** The upkeep's sweep of waiting tasks whose parents all ended; resolves to how many were decided. */
+  async sweepWaiting(): Promise<number> {
+    const ids = await this.ids(SWEEP_WAITING, { batch: 500 })
+    const decided = await this.decide(ids)
+    return decided.released.length + decided.cancelled.length
+  }
+
+  /** The parents' status and stored result (tagged JSON), in `after` order. */
+  async parentResults(
+    id: number,
+  ): Promise<Array<{ id: number; status: string | null; resultJson: string | null }>> {
+    const { rows } = await this.retrying(() => this.connections.run(PARENT_RESULTS, { id }))
+    return rows.map((row) => ({
+      id: Number(row.parent_id),
+      status: typeof row.status === 'string' ? row.status : null,
+      resultJson:
+        row.result === null || row.result === undefined
+          ? null
+          : Buffer.isBuffer(row.result)
+            ? row.result.toString('utf8')
+            : String(row.result as string),
+    }))
+  }
+
+  /** progress: the running method's report; resolves to whether the row was still this run's. */
+  async progress(
+    id: number,
+    workerId: string,
+    progress: number,
+    note: string | null,
+  ): Promise<boolean> {
+    return (await this.write(progressSql(this.dialect), { id, workerId, progress, note })) === 1
+  }
+
+  /** Asks the workers running `ids` to stop them; resolves to how many were running. */
+  requestCancel(ids: number[]): Promise<number> {
+    if (ids.length === 0) return Promise.resolve(0)
+    return this.write(requestCancelSql(this.dialect), { ids })
+  }
+
+  /** Marks a task as waited on (PostgreSQL: its end is announced with NOTIFY). */
+  async watch(id: number): Promise<void> {
+    await this.write(watchSql, { id })
+  }
+
+  /** PostgreSQL: tells waiters in every process that these tasks ended. */
+  async announceFinished(ids: number[]): Promise<void> {
+    if (this.dialect !== 'postgres' || ids.length === 0) return
+    await this.retrying(() =>
+      this.connections.run(`SELECT pg_notify('${FINISHED_CHANNEL}', :payload)`, {
+        payload: ids.join(','),
+      }),
     )
   }
 
@@ -60,15 +197,26 @@ export class Lifecycle extends OperatorTransitions {
     return (await this.step([], request, request.workerId)).claimed
   }
 
-  /** Renews the leases of `ids`, the tasks this worker knows it holds. */
-  heartbeat(workerId: string, ids: number[], leaseMs: number): Promise<number> {
-    if (ids.length === 0) return Promise.resolve(0)
-    return this.write(heartbeatSql(this.dialect), {
+  /**
+   * Renews the leases of `ids`, the tasks this worker knows it holds;
+   * resolves to those of them someone asked to cancel.
+   */
+  async heartbeat(workerId: string, ids: number[], leaseMs: number): Promise<number[]> {
+    if (ids.length === 0) return []
+    const values = this.clocked({
       workerId,
       ids,
       leaseMs,
       leaseAt: this.date(new Date(Date.now() + leaseMs)),
     })
+    const { rows } = await this.retrying(() =>
+      this.connections.run(heartbeatSql(this.dialect), values),
+    )
+    const asked = cancelRequestedSql(this.dialect)
+    const cancelled = asked
+      ? (await this.retrying(() => this.connections.run(asked, values))).rows
+      : rows.filter((row) => Number(row.cancel_requested) === 1)
+    return cancelled.map((row) => Number(row.id))
   }
 
   /** release: this worker's unfinished tasks back to pending; their queue permits go back. */

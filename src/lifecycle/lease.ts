@@ -14,7 +14,9 @@ import { inList, later, NOW, type Dialect } from './dialect.js'
  */
 export const heartbeatSql = (d: Dialect): string =>
   `UPDATE async_tasks SET locked_until = ${later(d, 'lease')}
-   WHERE ${inList(d, 'id', 'ids')} AND status = 'running' AND locked_by = :workerId`
+   WHERE ${inList(d, 'id', 'ids')} AND status = 'running' AND locked_by = :workerId${
+     d === 'mysql' || d === 'mariadb' ? '' : ' RETURNING id, cancel_requested'
+   }`
 
 /** Hands tasks back to other workers as they were before the claim. */
 export const releaseSql = (d: Dialect): string =>

@@ -7,12 +7,15 @@
  * - cancel: pending → cancelled; its unique key and its key's permit are
  *   freed.
  * - retry: failed | cancelled → pending and due (blocked, if it has a
- *   concurrency key, until admitted), with one more attempt allowed if none
+ *   concurrency key, until admitted; waiting again, if it runs after other
+ *   tasks, until they are decided), with one more attempt allowed if none
  *   is left; earlier attempts' errors are kept. The unique key is not taken
  *   again: another task may hold it by now.
  * - remove: any state but running → gone (a running task belongs to its
  *   worker until it ends); its key's permit is freed.
- * - prune: finished past retention → gone, in batches by primary key.
+ * - prune: finished past retention → gone, in batches by primary key; a
+ *   parent whose children still wait or run stays until they end (they
+ *   read its result), and the dependency rows go with the tasks.
  */
 import { inList, NOW, type Dialect } from './dialect.js'
 
@@ -25,8 +28,10 @@ export const cancelSql = (d: Dialect): string =>
 
 export const retrySql = (d: Dialect): string =>
   `UPDATE async_tasks
-   SET status = 'pending', ready = CASE WHEN concurrency_key IS NULL THEN 1 ELSE 2 END,
-       success = NULL, scheduled_at = ${NOW[d]}, finished_at = NULL, permits = 0,
+   SET status = 'pending',
+       ready = CASE WHEN EXISTS (SELECT 1 FROM async_dependencies d WHERE d.task_id = async_tasks.id) THEN 3
+                    WHEN concurrency_key IS NULL THEN 1 ELSE 2 END,
+       success = NULL, cancel_requested = 0, progress = NULL, progress_note = NULL, scheduled_at = ${NOW[d]}, finished_at = NULL, permits = 0,
        max_attempts = CASE WHEN attempts < max_attempts THEN max_attempts
                            WHEN attempts < ${INT_MAX} THEN attempts + 1 ELSE attempts END,
        interruptions = 0, locked_by = NULL, locked_until = NULL, updated_at = ${NOW[d]}
@@ -50,6 +55,9 @@ export const idsAfterSql = `SELECT id FROM async_tasks WHERE status = :status AN
 
 /** Finished tasks of one outcome older than the cutoff (the status index). */
 export const expiredSql = `SELECT id FROM async_tasks WHERE status = :status AND finished_at < :cutoff
+  AND (has_dependents = 0 OR NOT EXISTS (
+    SELECT 1 FROM async_dependencies d JOIN async_tasks c ON c.id = d.task_id
+    WHERE d.parent_id = async_tasks.id AND c.status IN ('pending', 'running')))
   LIMIT :batch`
 
 export const deleteSql = (d: Dialect): string =>

@@ -18,6 +18,7 @@ import {
   retrySql,
 } from './manual.js'
 import type { Row } from './connection.js'
+import { inList } from './dialect.js'
 
 /** The key permits the rows free when they leave their state. */
 function permitsOf(rows: Row[], leaving: (row: Row) => boolean): Map<string, number> {
@@ -85,14 +86,35 @@ export class OperatorTransitions extends LifecycleBase {
     )
   }
 
-  /** cancel: pending → cancelled; an admitted task's permit goes to the next of its key. */
-  cancel(ids: number[]): Promise<number> {
-    return this.leaving(ids, cancelSql(this.dialect), (row) => row.status === 'pending')
+  /**
+   * cancel: pending → cancelled; an admitted task's permit goes to the next
+   * of its key, and tasks waiting on it are cancelled in turn.
+   */
+  async cancel(ids: number[]): Promise<number> {
+    const done = await this.leaving(ids, cancelSql(this.dialect), (row) => row.status === 'pending')
+    if (done > 0) await this.childrenLeft(ids)
+    return done
   }
 
-  /** remove: gone, unless running; an admitted task's permit goes to the next of its key. */
-  remove(ids: number[]): Promise<number> {
-    return this.leaving(ids, removeSql(this.dialect), (row) => row.status !== 'running')
+  /** remove: gone, unless running; as cancel for its key and the tasks waiting on it. */
+  async remove(ids: number[]): Promise<number> {
+    const done = await this.leaving(ids, removeSql(this.dialect), (row) => row.status !== 'running')
+    if (done > 0) {
+      await this.write(
+        `DELETE FROM async_dependencies WHERE ${inList(this.dialect, 'task_id', 'ids')}`,
+        {
+          ids,
+        },
+      )
+      await this.childrenLeft(ids)
+    }
+    return done
+  }
+
+  /** The waiting children of tasks that left (Lifecycle decides them). */
+  protected childrenLeft(parents: number[]): Promise<unknown> {
+    void parents
+    return Promise.resolve()
   }
 
   private leaving(ids: number[], sql: string, leaves: (row: Row) => boolean): Promise<number> {
@@ -165,6 +187,10 @@ export class OperatorTransitions extends LifecycleBase {
       })
       if (ids.length === 0) break
       deleted += await this.write(deleteSql(this.dialect), { ids, status })
+      await this.write(
+        `DELETE FROM async_dependencies WHERE ${inList(this.dialect, 'task_id', 'ids')} OR ${inList(this.dialect, 'parent_id', 'ids')}`,
+        { ids },
+      )
       if (ids.length < batchSize) break
     }
     return deleted

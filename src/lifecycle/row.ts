@@ -39,6 +39,13 @@ export interface TaskRow {
   permits: number
   /** W3C trace context of the enqueuing span (migration 0005), or null. */
   traceContext: string | null
+  /** Progress the running method reported (0–1), and its note (migration 0007). */
+  progress: number | null
+  progressNote: string | null
+  /** Someone asked to cancel it while it runs. */
+  cancelRequested: boolean
+  /** Other tasks wait on this one (`after`). */
+  hasDependents: boolean
   lockedBy: string | null
   lockedUntil: Date | null
   startedAt: Date | null
@@ -88,6 +95,10 @@ export function fromDb(row: Row): TaskRow {
     concurrencyLimit: numOrNull(row.concurrency_limit),
     permits: Number(row.permits ?? 0),
     traceContext: strOrNull(row.trace_context),
+    progress: numOrNull(row.progress),
+    progressNote: strOrNull(row.progress_note),
+    cancelRequested: Number(row.cancel_requested ?? 0) === 1,
+    hasDependents: Number(row.has_dependents ?? 0) === 1,
     lockedBy: strOrNull(row.locked_by),
     lockedUntil: toDate(row.locked_until),
     startedAt: toDate(row.started_at),

@@ -11,34 +11,45 @@
  *   and claim.ts, so one commit (one log flush) for both.
  */
 import { claimCtes, claimOn, claimValues, type ClaimRequest } from './claim.js'
-import { completeArrays, completeCtes, completeOn, LeaseLost, type Finished } from './complete.js'
+import {
+  completeArrays,
+  completeCtes,
+  completedFrom,
+  completeOn,
+  LeaseLost,
+  type Completed,
+  type Finished,
+} from './complete.js'
 import type { Connections, Exec } from './connection.js'
 import type { Dialect } from './dialect.js'
 import { settleKeysOn } from './keys.js'
 import { releaseQueues } from './queue-limits.js'
 import { byClaimOrder, fromDb, type TaskRow } from './row.js'
 
-export interface Step {
-  /** Ids of the outcomes written (the rest had lost their lease). */
-  owned: Set<number>
+export interface Step extends Completed {
   /** The tasks claimed, in claim order. */
   claimed: TaskRow[]
 }
 
+const NOTHING: Completed = { owned: new Set(), cancelled: new Set(), parents: [], watched: [] }
+
 const NO_CLAIM: ClaimRequest = { queue: null, exclude: [], limit: 0, workerId: '', leaseMs: 0 }
 
 async function stepPostgres(exec: Exec, batch: Finished[], request: ClaimRequest): Promise<Step> {
+  // The outcomes travel back as one JSON array on the first row, beside the claimed rows.
   const sql = `WITH ${completeCtes()}, ${claimCtes(request)}
-    SELECT d.ids AS done_ids, c.*
-    FROM (SELECT array_agg(id) AS ids FROM done) AS d LEFT JOIN claimed AS c ON true`
+    SELECT d.done AS done_rows, c.*
+    FROM (SELECT json_agg(json_build_object('id', id, 'status', status,
+            'has_dependents', has_dependents, 'watched', watched)) AS done FROM done) AS d
+    LEFT JOIN claimed AS c ON true`
   const { rows } = await exec(sql, {
     ...completeArrays(batch),
     ...claimValues(request),
     workerId: request.workerId,
   })
-  const done = (rows[0]?.done_ids as Array<string | number> | null) ?? []
+  const done = (rows[0]?.done_rows as Array<Record<string, unknown>> | null) ?? []
   const claimed = rows.filter((row) => row.id !== null).map(fromDb)
-  return { owned: new Set(done.map(Number)), claimed: claimed.sort(byClaimOrder) }
+  return { ...completedFrom(done, new Map()), claimed: claimed.sort(byClaimOrder) }
 }
 
 /** The permits (bit 1: key, 2: queue) freed by the outcomes that were stored, per key or queue. */
@@ -65,14 +76,14 @@ export async function step(
   date: (d: Date) => unknown,
 ): Promise<Step> {
   const claim = request && request.limit > 0 ? request : null
-  if (batch.length === 0 && !claim) return { owned: new Set(), claimed: [] }
+  if (batch.length === 0 && !claim) return { ...NOTHING, claimed: [] }
   // Outcomes that free permits settle their key or queue, and a claim from a
   // limited queue locks it: both in the same transaction.
   const flow = batch.some((f) => f.permits !== 0) || claim?.limited === true
   if (!flow && dialect === 'postgres') {
     if (!claim) {
       return connections.with(async (exec) => ({
-        owned: await completeOn(exec, dialect, batch, workerId, date),
+        ...(await completeOn(exec, dialect, batch, workerId, date)),
         claimed: [],
       }))
     }
@@ -81,13 +92,14 @@ export async function step(
   // SQLite runs one statement alone without a transaction of ours.
   if (!flow && dialect === 'sqlite' && (batch.length === 0 || !claim)) {
     return connections.with(async (exec) => ({
-      owned: await completeOn(exec, dialect, batch, workerId, date),
+      ...(await completeOn(exec, dialect, batch, workerId, date)),
       claimed: claim ? await claimOn(exec, dialect, claim, date) : [],
     }))
   }
   const inOne = (locking: boolean): Promise<Step> =>
     connections.transaction(async (exec) => {
-      const owned = await completeOn(exec, dialect, batch, workerId, date, locking)
+      const done = await completeOn(exec, dialect, batch, workerId, date, locking)
+      const { owned } = done
       const keys = freed(batch, owned, 1)
       if (keys.size > 0) await settleKeysOn(exec, dialect, date, [...keys.keys()], keys)
       const queues = freed(batch, owned, 2)
@@ -96,8 +108,8 @@ export async function step(
       // SQLite commits what succeeded (Connections.transaction): stored
       // outcomes stay stored when the claim fails, and the worker claims
       // again on its next look for work.
-      if (dialect === 'sqlite') return { owned, claimed: await claiming.catch(() => []) }
-      return { owned, claimed: await claiming }
+      if (dialect === 'sqlite') return { ...done, claimed: await claiming.catch(() => []) }
+      return { ...done, claimed: await claiming }
     })
   try {
     return await inOne(false)

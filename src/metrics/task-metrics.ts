@@ -11,10 +11,21 @@
  */
 import { AsyncTaskError } from '../errors.js'
 
-/** What became of a run: stored as succeeded, failed, or to run again; or lost with its lease. */
-export type FinishedOutcome = 'succeeded' | 'failed' | 'retry' | 'lost'
+/**
+ * What became of a run: stored as succeeded, failed, to run again (retry,
+ * or snoozed without counting an attempt), cancelled while it ran; or lost
+ * with its lease.
+ */
+export type FinishedOutcome = 'succeeded' | 'failed' | 'retry' | 'snooze' | 'cancelled' | 'lost'
 
-export const OUTCOMES: readonly FinishedOutcome[] = ['succeeded', 'failed', 'retry', 'lost']
+export const OUTCOMES: readonly FinishedOutcome[] = [
+  'succeeded',
+  'failed',
+  'retry',
+  'snooze',
+  'cancelled',
+  'lost',
+]
 
 /** Upper bounds of the run-time buckets, in seconds: 5 ms to 5 minutes. */
 export const DEFAULT_BUCKETS: readonly number[] = [
@@ -59,7 +70,7 @@ export class TaskMetrics {
     let series = this.queues.get(queue)
     if (!series) {
       series = {
-        finished: { succeeded: 0, failed: 0, retry: 0, lost: 0 },
+        finished: { succeeded: 0, failed: 0, retry: 0, snooze: 0, cancelled: 0, lost: 0 },
         buckets: new Array<number>(this.bounds.length + 1).fill(0),
         sum: 0,
         count: 0,

@@ -11,6 +11,7 @@ import * as workers from './0003-workers.js'
 import * as widePayloads from './0004-wide-payloads.js'
 import * as traceContext from './0005-trace-context.js'
 import * as flowControl from './0006-flow-control.js'
+import * as workflows from './0007-workflows.js'
 
 /** Every schema step of sequelize-async, oldest first. */
 export const migrationSteps: readonly MigrationStep[] = [
@@ -20,6 +21,7 @@ export const migrationSteps: readonly MigrationStep[] = [
   widePayloads,
   traceContext,
   flowControl,
+  workflows,
 ]
 
 /** Applies the pending steps on this Sequelize instance; idempotent. */

@@ -28,7 +28,7 @@ export const TRACER_NAME = 'sequelize-async'
 export const MESSAGING_SYSTEM = 'sequelize_async'
 
 /** A run's outcome, as the executor reports it. */
-type Ran = { ok: true } | { ok: false; error: unknown }
+type Ran = { ok: true } | { ok: false; error: unknown } | { ok: false; snooze: number }
 
 export class Tracing {
   /** The provider behind the API's proxy when the tracer was last looked up. */
@@ -83,7 +83,7 @@ export class Tracing {
     const { context, trace } = this.api
     try {
       const outcome = await context.with(trace.setSpan(parent, span), run)
-      if (!outcome.ok) this.fail(span, outcome.error)
+      if (!outcome.ok && 'error' in outcome) this.fail(span, outcome.error)
       return outcome
     } finally {
       guarded(() => span.end())

@@ -101,7 +101,7 @@ Inspection:
   show ID [--json]   one task: args, result, every attempt's error and stack
   retry ID | --failed
                      run a failed or cancelled task again (or every failed one)
-  cancel ID          cancel a pending task
+  cancel ID          cancel a pending task, or ask a running one to stop
   stats [--json]     counts per status and queue; the last hour's throughput and latency
   prune              delete finished tasks past their retention now
   pause QUEUE | resume QUEUE

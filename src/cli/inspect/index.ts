@@ -62,9 +62,14 @@ async function command(tasks: AsyncTasks, args: InspectArgs): Promise<void> {
       if (args.failed) return retryFailed(tasks)
       await (await find(tasks, args)).retry()
       return out(`task ${args.subject} queued to run again`)
-    case 'cancel':
-      await (await find(tasks, args)).cancel()
+    case 'cancel': {
+      const task = await (await find(tasks, args)).cancel()
+      if (task.status === 'running')
+        return out(
+          `task ${args.subject} is running: cancel requested; its worker aborts it within one heartbeat`,
+        )
       return out(`task ${args.subject} cancelled`)
+    }
     case 'stats': {
       const stats = await collectStats(tasks)
       return out(args.json ? terminalJson(stats) : statsText(stats))

@@ -74,6 +74,10 @@ export function taskJson(t: AsyncTask, queues?: QueueStates): Record<string, unk
     concurrencyKey: t.concurrencyKey,
     concurrencyLimit: t.concurrencyLimit,
     priority: t.priority,
+    ...(t.progress === null && t.progressNote === null
+      ? {}
+      : { progress: t.progress, progressNote: t.progressNote }),
+    ...(t.cancelRequested ? { cancelRequested: true } : {}),
     args,
     result,
     error: t.error,

@@ -36,6 +36,8 @@ export function allowedActions(task: AsyncTask): TaskAction[] {
   if (task.status === 'pending') return ['cancel', 'delete']
   if (task.status === 'failed' || task.status === 'cancelled') return ['retry', 'delete']
   if (task.status === 'succeeded') return ['delete']
+  // Running: a cancel is asked of its worker (the signal aborts), once.
+  if (task.status === 'running' && !task.cancelRequested) return ['cancel']
   return []
 }
 

@@ -21,6 +21,17 @@ function fields(task: AsyncTask, queues: QueueStates): Array<{ name: string; val
       : ([['Unique key', `${task.uniqueKey} (until ${task.uniqueUntil ?? 'started'})`]] as Array<
           [string, unknown]
         >)),
+    ...(task.progress === null && task.progressNote === null
+      ? []
+      : ([
+          [
+            'Progress',
+            `${Math.round((task.progress ?? 0) * 100)}%${task.progressNote ? ` — ${task.progressNote}` : ''}`,
+          ],
+        ] as Array<[string, unknown]>)),
+    ...(task.cancelRequested && task.status === 'running'
+      ? ([['Cancel', 'requested; the worker aborts the run']] as Array<[string, unknown]>)
+      : []),
     ['Priority', task.priority],
     ['Attempts', `${task.attempts} of ${task.maxAttempts}`],
     ['Interruptions', task.interruptions],
