@@ -100,7 +100,7 @@ describe.each(dialects().map((dialect) => ({ dialect, name: dialect.name })))(
       expect(cli('cancel', String(first!.id))).toMatch(/cancelled/)
       const again = app.run(process.execPath, ['script/async', 'cancel', String(first!.id)])
       expect(again.status).not.toBe(0)
-      expect(again.stderr).toMatch(/is cancelled; only pending tasks can be cancelled/)
+      expect(again.stderr).toMatch(/is cancelled; only pending or running tasks can be cancelled/)
       expect(cli('retry', String(first!.id))).toMatch(/queued to run again/)
       expect(cli('work-off')).toMatch(/3 succeeded, 0 failed/)
       const bad = app.run(process.execPath, ['script/async', 'show', 'abc'])
@@ -242,7 +242,9 @@ describe.each(dialects().map((dialect) => ({ dialect, name: dialect.name })))(
       const cancel = app.run(process.execPath, ['script/async', 'cancel', String(id)])
       expect(cancel.status).not.toBe(0)
       expect(cancel.stderr).not.toMatch(raw)
-      expect(cancel.stderr).toContain('is done\\x1b[8m; only pending tasks can be cancelled')
+      expect(cancel.stderr).toContain(
+        'is done\\x1b[8m; only pending or running tasks can be cancelled',
+      )
       const stats = cli('stats')
       expect(stats).not.toMatch(raw)
       expect(stats).toContain('mail\\x1b[31m')

@@ -191,7 +191,7 @@ describe.each(dialects)('dashboard on %s', (dialect) => {
     expect((await pending.reload()).status).toBe('cancelled')
     const again = await client.submit(confirmPath, `/async/tasks/${pending.id}/cancel`)
     expect(again.status).toBe(409)
-    expect(again.html).toContain('only pending tasks can be cancelled')
+    expect(again.html).toContain('only pending or running tasks can be cancelled')
     expect((await client.get(confirmPath)).status).toBe(409)
     expect((await client.get(`/async/tasks/${pending.id}/confirm?do=explode`)).status).toBe(404)
     expect((await client.get(`/async/tasks/${pending.id}?notice=constructor`)).html).not.toContain(

@@ -151,7 +151,9 @@ describe.each(dialects)('reliability on %s', (dialect) => {
       failed: 1,
       retried: 0,
     })
-    await expect(failed.cancel()).rejects.toThrow(/is failed; only pending tasks can be cancelled/)
+    await expect(failed.cancel()).rejects.toThrow(
+      /is failed; only pending or running tasks can be cancelled/,
+    )
     await failed.retry()
     expect([failed.status, failed.success, failed.maxAttempts]).toEqual(['pending', null, 2])
     await expect(failed.retry()).rejects.toThrow(/is pending; only failed or cancelled/)

@@ -138,6 +138,24 @@ describe.each(dialects)('workflows on %s', (dialect) => {
     expect(child.error).toMatch(/was cancelled/)
   })
 
+  it('retrying a cancelled parent, then its cancelled child, runs the chain again', async () => {
+    const parent = await order.async('charge', {
+      args: [7],
+      scheduledAt: new Date(Date.now() + 3_600_000),
+    })
+    const child = await order.async('receipt', { after: parent })
+    await parent.cancel()
+    expect((await child.reload()).status).toBe('cancelled')
+    await child.retry()
+    expect(child.status).toBe('cancelled') // its parent is still cancelled
+    await parent.retry()
+    await child.retry()
+    // Waiting on its parent again (or already released, if the parent ran meanwhile).
+    expect(child.status).toBe('pending')
+    expect([1, 3]).toContain(child.ready)
+    expect((await child.wait({ timeout: 30_000 })).result).toEqual({ receiptFor: 7 })
+  })
+
   it('refuses after naming a task that does not exist, and writes nothing', async () => {
     const before = await tasks.AsyncTask.count()
     await expect(order.async('receipt', { after: 99_999_999 })).rejects.toThrow(EnqueueError)

@@ -118,6 +118,13 @@ export class Lifecycle extends OperatorTransitions {
     if (queues.length > 0) this.onReleased(queues)
   }
 
+  /** retry: as OperatorTransitions.retry; a retried task with parents waits on them again. */
+  override async retry(ids: number[]): Promise<number> {
+    const retried = await super.retry(ids)
+    if (retried > 0) await this.decide(ids)
+    return retried
+  }
+
   protected override childrenLeft(parents: number[]): Promise<unknown> {
     return this.decideChildren(parents)
   }
