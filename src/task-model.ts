@@ -226,6 +226,13 @@ export function defineTaskModel(
         get(this: AsyncTask): boolean {
           return Number(this.getDataValue('cancelRequested')) === 1
         },
+        // Stored as 0/1 (SMALLINT on every dialect); a copied row carries the boolean.
+        set(this: AsyncTask, value: unknown) {
+          this.setDataValue(
+            'cancelRequested',
+            (value === true || Number(value) === 1 ? 1 : 0) as never,
+          )
+        },
       },
       hasDependents: {
         type: DataTypes.SMALLINT,
@@ -234,6 +241,13 @@ export function defineTaskModel(
         field: 'has_dependents',
         get(this: AsyncTask): boolean {
           return Number(this.getDataValue('hasDependents')) === 1
+        },
+        // Stored as 0/1 (SMALLINT on every dialect); a copied row carries the boolean.
+        set(this: AsyncTask, value: unknown) {
+          this.setDataValue(
+            'hasDependents',
+            (value === true || Number(value) === 1 ? 1 : 0) as never,
+          )
         },
       },
       lockedBy: { type: DataTypes.STRING(255), allowNull: true, field: 'locked_by' },
