@@ -5,6 +5,7 @@ import type { NodePlopAPI } from 'node-plop'
 import { appName } from './src/cli/create/host-layout.js'
 import { plopFileAction } from './src/cli/create/file-action.js'
 import type { MigrationPlan } from './src/cli/create/migration-plan.js'
+import { registerEscapes } from './src/cli/create/template-escapes.js'
 import { plannedFiles } from './src/cli/create/plan.js'
 import { defaultAnswers, promptQuestions } from './src/cli/create/prompts.js'
 
@@ -12,6 +13,7 @@ export { runCreateAsync } from './src/cli/create/run.js'
 
 /** Registers the `async` generator and the `async-file` action it uses. */
 export default function plopfile(plop: NodePlopAPI): void {
+  registerEscapes(plop)
   plop.setActionType('async-file', plopFileAction)
   plop.setGenerator('async', {
     description: 'background tasks for this Sequelize app (migration, script/async, configs)',

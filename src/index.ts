@@ -9,6 +9,12 @@
  * ```
  */
 export { installAsync, type InstallOptions, type AsyncTasks } from './install.js'
+/**
+ * The installation `installAsync()` made on a Sequelize instance (its
+ * `tasks`), or undefined. Any value may be passed: a loader can try each
+ * export of a module.
+ */
+export { installationOf } from './installations.js'
 export { AsyncTask, type TaskStatus, type AttemptError } from './task-model.js'
 export { Worker, type WorkerOptions, type WorkCounts } from './worker.js'
 export type { WorkerEvents } from './worker-events.js'

@@ -12,6 +12,7 @@ import { AsyncTaskError } from './errors.js'
 import { consoleLogger, type Logger } from './logger.js'
 import { migrate } from './migrations/index.js'
 import { patchModels, patchTarget, remember } from './mixin.js'
+import { callSite, findInstallation, joinInstallation, keepInstallation } from './installations.js'
 import type { EnqueueOptions } from './options.js'
 import { Registry } from './registry.js'
 import { Lifecycle } from './lifecycle/index.js'
@@ -155,11 +156,22 @@ function settingsFrom(options: InstallOptions): Settings {
   }
 }
 
-/** Adds background tasks to the models of one Sequelize instance. */
+/**
+ * Adds background tasks to the models of one Sequelize instance. Called again
+ * on the same instance (another module, the worker's config/async.cjs) with
+ * nothing but `classes`, it registers them and returns the first
+ * installation; with other options it throws, naming where the first call is.
+ */
 export function installAsync<C extends Record<string, object> = Record<string, never>>(
   sequelize: Sequelize,
   options: InstallOptions<C> = {},
 ): AsyncTasks<C> {
+  const first = findInstallation<AsyncTasks>(sequelize)
+  if (first) {
+    const joined = joinInstallation(first, options)
+    return { ...joined, classes: { ...joined.classes, ...options.classes } } as AsyncTasks<C>
+  }
+  const site = callSite(installAsync)
   const dialect = sequelize.getDialect()
   if (
     dialect !== 'postgres' &&
@@ -231,5 +243,6 @@ export function installAsync<C extends Record<string, object> = Record<string, n
     schedules: (count = 3) =>
       ctx.schedules.map((schedule) => ({ ...schedule.entry, nextRuns: nextRuns(schedule, count) })),
   }
+  keepInstallation(sequelize, { tasks, site, register })
   return tasks
 }

@@ -11,17 +11,28 @@ import type { AsyncTask } from './task-model.js'
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any[] is the only parameter list every function is assignable to
 type AnyFunction = (...args: any[]) => unknown
 
+// sequelize-typescript's Model (a subclass of Sequelize's) adds `$add`,
+// `$get`… to records and `initialize` to classes; they are not the app's
+// methods either (the worker refuses them: they belong to a package class).
+// Named here, so this file needs no import of an optional package.
 type Inherited<T> = T extends Model
-  ? keyof Model
+  ? keyof Model | `$${string}`
   : T extends typeof Model
-    ? keyof typeof Model
+    ? keyof typeof Model | 'initialize' | 'isInitialized'
     : T extends AnyFunction
       ? 'prototype'
       : never
 
+// `any` extends every type, so an `any` property (sequelize-typescript types
+// `id`, `createdAt`… as `number | any`) would pass for a method.
+type IsAny<V> = 0 extends 1 & V ? true : false
+
 /** The names of T's own methods. */
 export type MethodName<T> = Exclude<
-  { [K in keyof T]-?: T[K] extends AnyFunction ? K : never }[keyof T] & string,
+  {
+    [K in keyof T]-?: IsAny<T[K]> extends true ? never : T[K] extends AnyFunction ? K : never
+  }[keyof T] &
+    string,
   Inherited<T> | 'async' | 'schedule'
 >
 

@@ -24,7 +24,7 @@ describe('create-async in an ESM TypeScript app with a .sequelizerc', () => {
     expect(config).toContain("(await import('tsx/esm/api')).register()")
     expect(config).toContain("await import('sequelize-async')")
     expect(result.stdout).toContain('src/models/index.ts already calls installAsync')
-    expect(read(app, 'config/async.pm2.config.cjs')).toContain('esm-shop-async-')
+    expect(read(app, 'config/async.pm2.config.cjs')).toContain("const name = 'esm-shop'")
     const help = app.run(process.execPath, ['script/async', '--help'])
     expect(help.status).toBe(0)
     expect(help.stdout).toMatch(/Usage: script\/async/)
@@ -70,7 +70,8 @@ describe('create-async in an app with dotenv and pnpm', () => {
         "require('dotenv').config({ path: path.join(__dirname, '..', '.env') })",
       )
       const deploy = readFileSync(join(dir, 'config/deploy/pm2-deploy.cjs'), 'utf8')
-      expect(deploy).toContain('pnpm install --frozen-lockfile && NODE_ENV=production pnpm exec')
+      expect(deploy).toContain("const install = 'pnpm install --frozen-lockfile'")
+      expect(deploy).toContain("const migrate = 'pnpm exec sequelize-cli db:migrate'")
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }

@@ -106,7 +106,7 @@ describe('create-async in a CommonJS JavaScript app', () => {
     const unit = read(app, 'config/systemd/async-worker@.service')
     expect(unit).toContain('Description=cjs-shop async worker %i')
     expect(unit).toContain('WorkingDirectory=/var/www/cjs-shop/current')
-    expect(unit).toContain('ExecStart=/usr/bin/env node script/async')
+    expect(unit).toContain('ExecStart=/usr/bin/env node "/var/www/cjs-shop/current/script/async"')
     expect(unit).toContain('MemoryMax=512M')
     expect(unit).toContain('Restart=always')
     expect(unit).toContain('systemctl enable --now async-worker@{1..3}')

@@ -2,13 +2,13 @@
 // would run on a server, so the snippets are checked without shipit or ssh.
 
 /** Records what shipit tasks would run on the server. */
-export function fakeShipit() {
+export function fakeShipit(currentPath = '/srv/shop/current') {
   const tasks = new Map<string, () => unknown>()
   let remote: string[] = []
   const events: Record<string, string> = {}
   let lastStarted = ''
   const shipit = {
-    currentPath: '/srv/shop/current',
+    currentPath,
     blTask: (name: string, fn: () => unknown) => tasks.set(name, fn),
     remote: (command: string) => remote.push(command),
     start: (name: string) => (lastStarted = name),

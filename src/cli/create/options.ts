@@ -1,3 +1,4 @@
+import { posix } from 'node:path'
 import { parseArgs } from 'node:util'
 
 /** Answers of the prompts; each also has a flag. */
@@ -49,7 +50,15 @@ export function parseCreateArgs(argv: string[]): CreateOptions {
   const given: Partial<PromptAnswers> = {}
   if (values.workers !== undefined) given.workers = workerCount(values.workers)
   if (values['max-memory'] !== undefined) given.maxMemory = memoryLimit(values['max-memory'])
-  if (values['deploy-to'] !== undefined) given.deployTo = values['deploy-to']
+  if (values['deploy-to'] !== undefined) given.deployTo = deployPath(values['deploy-to'])
+  for (const flag of ['migrations', 'models'] as const) {
+    const path = values[flag]
+    if (path !== undefined && CONTROL.test(path)) {
+      throw new CreateUsageError(
+        `--${flag} holds a control character (a line break?): ${JSON.stringify(path)}; pass the path alone`,
+      )
+    }
+  }
   return {
     force: values.force ?? false,
     dryRun: values['dry-run'] ?? false,
@@ -76,6 +85,31 @@ export function memoryLimit(text: string): string {
     throw new CreateUsageError(`--max-memory takes a size like 300M or 1G, got "${text}"`)
   }
   return text
+}
+
+// eslint-disable-next-line no-control-regex -- control characters are what it matches
+const CONTROL = /[\u0000-\u001f\u007f\u2028\u2029]/
+
+/**
+ * `--deploy-to`: the deploy root on the servers, written into the systemd
+ * unit, the PM2 deploy file and comments. An absolute, normalized POSIX path
+ * on one line; spaces, quotes, `$` or `%` are fine, each file escapes them.
+ */
+export function deployPath(text: string): string {
+  const path = text.length > 1 ? text.replace(/\/+$/, '') : text
+  const problem = !path.startsWith('/')
+    ? 'is not absolute: give the full path, e.g. /var/www/shop'
+    : CONTROL.test(path)
+      ? 'holds a control character (a line break?): give the path on one line'
+      : path.includes('\\')
+        ? 'holds a backslash: deploy roots are POSIX paths, use / only'
+        : path !== path.trim()
+          ? 'begins or ends with a space: remove it'
+          : posix.normalize(path) !== path
+            ? `is not normalized: use ${posix.normalize(path)} (no ., .. or //)`
+            : null
+  if (problem) throw new CreateUsageError(`--deploy-to ${JSON.stringify(text)} ${problem}`)
+  return path
 }
 
 /** Prompt defaults for an app named `name`. */

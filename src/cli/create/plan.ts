@@ -5,10 +5,21 @@ import type { HostLayout } from './host-layout.js'
 import type { MigrationPlan } from './migration-plan.js'
 import type { PromptAnswers } from './options.js'
 
-/** Everything the templates substitute; computed here, never in a template. */
+/**
+ * Everything the templates substitute; computed here, never in a template.
+ * Templates write each value through the escape of their language
+ * (template-escapes.ts): `{{js x}}`, `{{unit x}}`, `{{exec x}}`, `{{text x}}`.
+ */
 export interface TemplateData extends ActionData, PromptAnswers {
   name: string
+  /** the release directory on the servers: `<deployTo>/current` */
   appDir: string
+  /** `<appDir>/script/async`, the systemd unit's command */
+  scriptPath: string
+  /** `<deployTo>/shared/.env`, the unit's commented EnvironmentFile */
+  envFile: string
+  /** the placeholder git URL of the PM2 deploy file */
+  exampleRepo: string
   /** `{1..N}`: brace expansion of the systemd instances to enable */
   workerRange: string
   modelsEntry: string
@@ -16,8 +27,8 @@ export interface TemplateData extends ActionData, PromptAnswers {
   esm: boolean
   typescript: boolean
   dotenv: boolean
-  /** the migration's steps as a quoted list: `'0001-a', '0002-b'` */
-  stepsList: string
+  /** the schema steps the migration applies */
+  steps: string[]
   packageVersion: string
   installCommand: string
   migrateCommand: string
@@ -41,18 +52,23 @@ export function templateData(
   packageVersion: string,
 ): TemplateData {
   const commands = COMMANDS[layout.packageManager]
+  const deployTo = answers.deployTo === '/' ? '' : answers.deployTo
+  const appDir = `${deployTo}/current`
   return {
     ...run,
     ...answers,
     name: layout.name,
-    appDir: `${answers.deployTo.replace(/\/$/, '')}/current`,
+    appDir,
+    scriptPath: `${appDir}/script/async`,
+    envFile: `${deployTo}/shared/.env`,
+    exampleRepo: `git@example.com:you/${layout.name}.git`,
     workerRange: `{1..${answers.workers}}`,
     modelsEntry: layout.modelsEntry,
     importModels: layout.importModels,
     esm: layout.esm,
     typescript: layout.typescript,
     dotenv: layout.hasDotenv,
-    stepsList: (migration?.steps ?? []).map((step) => `'${step}'`).join(', '),
+    steps: migration?.steps ?? [],
     packageVersion,
     installCommand: commands.install,
     migrateCommand: `${commands.exec} sequelize-cli db:migrate`,

@@ -1,6 +1,12 @@
 import type { PlopGenerator, PromptQuestion } from 'node-plop'
 
-import { defaultAnswers, memoryLimit, workerCount, type PromptAnswers } from './options.js'
+import {
+  defaultAnswers,
+  deployPath,
+  memoryLimit,
+  workerCount,
+  type PromptAnswers,
+} from './options.js'
 
 const asMessage = (check: (text: string) => unknown) => (text: string) => {
   try {
@@ -33,6 +39,7 @@ export function promptQuestions(defaults: PromptAnswers): PromptQuestion[] {
       name: 'deployTo',
       message: 'Deploy root on your servers (--deploy-to)',
       default: defaults.deployTo,
+      validate: asMessage(deployPath),
     },
   ] as PromptQuestion[]
 }
@@ -56,7 +63,7 @@ export async function collectAnswers(
   return {
     workers: workerCount(String(asked.workers ?? merged.workers)),
     maxMemory: memoryLimit(String(asked.maxMemory ?? merged.maxMemory)),
-    deployTo: String(asked.deployTo ?? merged.deployTo),
+    deployTo: deployPath(String(asked.deployTo ?? merged.deployTo)),
   }
 }
 
