@@ -6,7 +6,7 @@
  * holder.
  *
  * Chunks: at most 1,000 rows and about 2 MiB of arguments. 1,000 rows of 15
- * parameters stay under every driver's limit of bound parameters (SQLite
+ * parameters (13 and `now` twice; PostgreSQL numbers `now` once) stay under every driver's limit of bound parameters (SQLite
  * 32,766 since 3.32 — the sqlite3 package bundles 3.52 here, and the
  * package needs 3.35 for RETURNING anyway; PostgreSQL and MySQL 65,535);
  * the byte cap keeps a chunk of large payloads under MySQL's
@@ -26,10 +26,9 @@
  *   written, inside the transaction; a mismatch throws (and rolls back)
  *   rather than hand out wrong ids.
  */
-import type { Exec } from './connection.js'
+import type { Exec, Positional } from './connection.js'
 import { isMysql, type Dialect } from './dialect.js'
 import type { NewTask } from './enqueue.js'
-import type { Values } from './sql.js'
 
 const MAX_ROWS = 1000
 const MAX_CHUNK_BYTES = 2 * 1024 * 1024
@@ -54,15 +53,6 @@ const FIELDS = [
   'traceContext',
 ] as const
 
-/** One row's VALUES tuple, its parameters named `:<field>_<i>`. */
-function tuple(i: number): string {
-  const p = (field: string): string => `:${field}_${i}`
-  return `(${p('objectType')}, ${p('objectId')}, ${p('action')}, ${p('argsJson')}, ${p('queue')},
-   ${p('priority')}, ${p('scheduledAt')}, ${p('ready')}, 'pending', 0, ${p('maxAttempts')}, 0,
-   ${p('timeoutMs')}, NULL, NULL, NULL, ${p('concurrencyKey')}, ${p('concurrencyLimit')}, 0,
-   ${p('traceContext')}, :now, :now)`
-}
-
 /** The tasks split into chunks by row count and argument bytes (a chunk has at least one task). */
 export function chunksOf<T extends { argsJson: string }>(tasks: T[]): T[][] {
   const chunks: T[][] = []
@@ -82,6 +72,9 @@ export function chunksOf<T extends { argsJson: string }>(tasks: T[]): T[][] {
   return chunks
 }
 
+/** A task whose date is already the dialect's parameter. */
+export type BoundTask = Omit<NewTask, 'scheduledAt'> & { scheduledAt: unknown }
+
 /** What the server behind a mysql/mariadb dialect can do. */
 export type Flavour = 'returning' | 'insertId'
 
@@ -93,28 +86,58 @@ export async function flavourOf(exec: Exec, dialect: Dialect): Promise<Flavour> 
 }
 
 /**
+ * The INSERT of `rows` rows, in the driver's positional form (built per
+ * chunk size, so it skips the named-parameter pass of the fixed
+ * statements): 13 parameters a row, plus `now` (once on PostgreSQL, per row
+ * elsewhere, where a `?` is used once).
+ */
+function insertSql(dialect: Dialect, rows: number): string {
+  const pg = dialect === 'postgres'
+  let n = pg ? 1 : 0
+  const p = (): string => (pg ? `$${++n}` : '?')
+  const now = (): string => (pg ? '$1' : '?')
+  const tuples: string[] = []
+  for (let i = 0; i < rows; i++) {
+    const v = FIELDS.map(() => p())
+    tuples.push(
+      `(${v[0]}, ${v[1]}, ${v[2]}, ${v[3]}, ${v[4]}, ${v[5]}, ${v[6]}, ${v[7]}, 'pending', 0, ${v[8]}, 0, ${v[9]}, NULL, NULL, NULL, ${v[10]}, ${v[11]}, 0, ${v[12]}, ${now()}, ${now()})`,
+    )
+  }
+  return `INSERT INTO async_tasks ${COLUMNS} VALUES ${tuples.join(',\n')}`
+}
+
+function paramsOf(dialect: Dialect, tasks: BoundTask[], now: unknown): unknown[] {
+  const params: unknown[] = dialect === 'postgres' ? [now] : []
+  for (const task of tasks) {
+    for (const field of FIELDS) params.push(task[field])
+    if (dialect !== 'postgres') params.push(now, now)
+  }
+  return params
+}
+
+/**
  * Inserts one chunk (tasks without a unique key) with dates already as the
- * dialect's parameters; resolves to their ids in input order.
+ * dialect's parameters; resolves to their ids in input order. `exec` runs
+ * the named statements (the MySQL 8 check), `run` the positional INSERT.
  */
 export async function insertChunk(
   exec: Exec,
+  run: Positional,
+  dialect: Dialect,
   flavour: Flavour,
-  tasks: NewTask[],
+  tasks: BoundTask[],
   now: unknown,
 ): Promise<number[]> {
-  const values: Values = { now }
-  tasks.forEach((task, i) => {
-    for (const field of FIELDS) values[`${field}_${i}`] = task[field]
-  })
-  const sql = `INSERT INTO async_tasks ${COLUMNS} VALUES ${tasks.map((_, i) => tuple(i)).join(',\n')}`
+  const sql = insertSql(dialect, tasks.length)
+  const params = paramsOf(dialect, tasks, now)
   if (flavour === 'returning') {
-    const { rows } = await exec(`${sql} RETURNING id`, values)
+    const { rows } = await run(`${sql} RETURNING id`, params)
     const ids = rows.map((row) => Number(row.id)).sort((a, b) => a - b)
     if (ids.length !== tasks.length)
       throw new Error(`The database returned ${ids.length} ids for ${tasks.length} new tasks.`)
     return ids
   }
-  const first = Number((await exec(sql, values)).insertId)
+  const first = Number((await run(sql, params)).insertId)
   const { rows } = await exec('SELECT @@auto_increment_increment AS step')
   const step = Number(rows[0]?.step ?? 1)
   const ids = tasks.map((_, i) => first + i * step)
@@ -123,7 +146,7 @@ export async function insertChunk(
 }
 
 /** MySQL 8: the rows at the computed ids are the ones just written (else throw: rolls back). */
-async function checkIds(exec: Exec, ids: number[], tasks: NewTask[]): Promise<void> {
+async function checkIds(exec: Exec, ids: number[], tasks: BoundTask[]): Promise<void> {
   const { rows } = await exec(
     'SELECT id, object_type, object_id, action FROM async_tasks WHERE id IN (:ids)',
     { ids },

@@ -62,6 +62,7 @@ export class Lifecycle extends OperatorTransitions {
    */
   async insertMany(tasks: NewTask[], transaction: Transaction, now: Date): Promise<Inserted[]> {
     const exec = this.connections.within(transaction)
+    const run = this.connections.positionalWithin(transaction)
     this.flavour ??= flavourOf(exec, this.dialect)
     const flavour = await this.flavour.catch((err: unknown) => {
       this.flavour = undefined
@@ -73,7 +74,7 @@ export class Lifecycle extends OperatorTransitions {
       task.uniqueKey === null ? [{ ...task, scheduledAt: this.date(task.scheduledAt), index }] : [],
     )
     for (const chunk of chunksOf(plain)) {
-      const ids = await insertChunk(exec, flavour, chunk as unknown as NewTask[], at)
+      const ids = await insertChunk(exec, run, this.dialect, flavour, chunk, at)
       chunk.forEach((task, i) => (out[task.index] = { id: ids[i] as number, existing: null }))
     }
     for (const [index, task] of tasks.entries()) {

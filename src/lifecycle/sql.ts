@@ -24,9 +24,6 @@ interface Template {
 }
 
 const cache = new Map<string, Template>()
-// The fixed statements are parsed once. A bulk insert's text is built per
-// call and differs with its row count: it is parsed each time, not kept.
-const CACHED_LENGTH = 8192
 
 function parse(text: string): Template {
   let template = cache.get(text)
@@ -36,7 +33,7 @@ function parse(text: string): Template {
     const names: string[] = []
     split.forEach((piece, i) => (i % 2 === 0 ? parts.push(piece) : names.push(piece)))
     template = { parts, names }
-    if (text.length <= CACHED_LENGTH) cache.set(text, template)
+    cache.set(text, template)
   }
   return template
 }
