@@ -16,6 +16,7 @@ import { createDb, dialects, type TestDb } from './helpers/db.js'
 import { useTestApp, type App } from './helpers/test-app.js'
 import { calls, Newsletter, quietLogger } from './helpers/app.js'
 import { waitFor } from './helpers/wait.js'
+import { parseInspect } from '../src/cli/inspect/args.js'
 
 class Invoice extends Model {
   declare id: number
@@ -481,3 +482,15 @@ export function typeChecks(app: App, orders: InstanceType<App['Order']>[]): void
   // @ts-expect-error -- not a status
   void orders[0]?.asyncTasks({ status: 'done' })
 }
+
+describe('script/async list --object', () => {
+  it('reads Model:id (the id may hold colons) and refuses what is not one', () => {
+    expect(parseInspect(['list', '--object=Order:17']).object).toEqual({ type: 'Order', id: '17' })
+    expect(parseInspect(['list', '--object=Key:a:b']).object).toEqual({ type: 'Key', id: 'a:b' })
+    for (const bad of ['--object=Order', '--object=:17', '--object=Order:'])
+      expect(() => parseInspect(['list', bad])).toThrow(/--object takes Model:id/)
+    expect(() => parseInspect(['list', '--object=Order:1', '--target=Order'])).toThrow(
+      /drop --target/,
+    )
+  })
+})
