@@ -78,27 +78,9 @@ function resolveTarget(ctx: Context, target: object): Target {
   return { objectType: name, objectId: null, holder: target }
 }
 
-/**
- * The stored row as an AsyncTask instance, built from what was written (no
- * read back): the INSERT itself is the lifecycle's (raw, a statement per
- * dialect), so a host's global model hooks never run on task rows. A unique
- * task whose key is held resolves to the task that holds it.
- */
-async function insertTask(
-  ctx: Context,
-  values: NewTask,
-  transaction: Transaction | null,
-  after: number[],
-): Promise<{ task: AsyncTask; created: boolean; decided?: Decided }> {
-  const now = new Date()
-  const inserted = await ctx.lifecycle.insert(values, transaction, now, after)
-  if (inserted.existing)
-    return { task: toInstance(ctx.AsyncTask, inserted.existing), created: false }
-  const { id } = inserted
-  if (!Number.isSafeInteger(id) || id <= 0) {
-    throw new EnqueueError('The database did not return the id of the stored task.')
-  }
-  const row: TaskRow = {
+/** The row an enqueue wrote, from what was written (no read back). */
+export function newRow(values: NewTask, id: number, now: Date): TaskRow {
+  return {
     ...values,
     id,
     status: 'pending',
@@ -121,6 +103,29 @@ async function insertTask(
     cancelRequested: false,
     hasDependents: false,
   }
+}
+
+/**
+ * The stored row as an AsyncTask instance, built from what was written (no
+ * read back): the INSERT itself is the lifecycle's (raw, a statement per
+ * dialect), so a host's global model hooks never run on task rows. A unique
+ * task whose key is held resolves to the task that holds it.
+ */
+export async function insertTask(
+  ctx: Context,
+  values: NewTask,
+  transaction: Transaction | null,
+  after: number[] = [],
+): Promise<{ task: AsyncTask; created: boolean; decided?: Decided }> {
+  const now = new Date()
+  const inserted = await ctx.lifecycle.insert(values, transaction, now, after)
+  if (inserted.existing)
+    return { task: toInstance(ctx.AsyncTask, inserted.existing), created: false }
+  const { id } = inserted
+  if (!Number.isSafeInteger(id) || id <= 0) {
+    throw new EnqueueError('The database did not return the id of the stored task.')
+  }
+  const row = newRow(values, id, now)
   const { decided } = inserted
   // Decided at once (its parents had ended): the row as the decision left it.
   if (decided?.cancelled.includes(id)) {
@@ -137,20 +142,36 @@ async function insertTask(
  * absent and the host uses Sequelize's CLS) the one the host's code runs in,
  * as Sequelize's own queries would.
  */
-function transactionOf(ctx: Context, given: Transaction | null | undefined): Transaction | null {
+export function transactionOf(
+  ctx: Context,
+  given: Transaction | null | undefined,
+): Transaction | null {
   if (given !== undefined) return given
   const cls = (ctx.sequelize.constructor as { _cls?: { get(key: string): unknown } })._cls
   return (cls?.get('transaction') as Transaction | undefined) ?? null
 }
 
-/** Stores a task; resolves to its row once written (and visible when the transaction, if any, commits). */
-export async function enqueue(
+/** A task checked and ready to write: every refusal has been made. */
+export interface Prepared {
+  values: NewTask
+  /** Due now (not scheduled later): admitted and announced once visible. */
+  due: boolean
+  transaction: Transaction | null
+  /** The parents' ids (`after`): the task waits on them. */
+  after: number[]
+}
+
+/**
+ * Every check of one enqueue, and the row it would write; throws the
+ * EnqueueError (or SerializationError) of the first refusal. Writes nothing.
+ */
+export function prepare(
   ctx: Context,
   target: object,
   action: string,
   options: EnqueueOptions = {},
   defaultPriority = 10,
-): Promise<AsyncTask> {
+): Prepared {
   const resolved = resolveTarget(ctx, target)
   const found = lookUpMethod(resolved.holder, action)
   if ('refused' in found) {
@@ -184,7 +205,6 @@ export async function enqueue(
   // behind its concurrency key until admitted. Future: left for promotion,
   // which compares against the database clock.
   const due = opts.scheduledAt === undefined || opts.scheduledAt.getTime() <= Date.now()
-  const transaction = transactionOf(ctx, opts.transaction)
   const values: NewTask = {
     ...task,
     ...keys,
@@ -196,47 +216,68 @@ export async function enqueue(
     timeoutMs: opts.timeoutMs ?? null,
     traceContext: null,
   }
-  const insert = (): ReturnType<typeof insertTask> =>
-    insertTask(ctx, values, transaction, opts.after)
+  return { values, due, transaction: transactionOf(ctx, opts.transaction), after: opts.after }
+}
+
+/** Stores a task; resolves to its row once written (and visible when the transaction, if any, commits). */
+export async function enqueue(
+  ctx: Context,
+  target: object,
+  action: string,
+  options: EnqueueOptions = {},
+  defaultPriority = 10,
+): Promise<AsyncTask> {
+  const { values, due, transaction, after } = prepare(ctx, target, action, options, defaultPriority)
+  const insert = (): ReturnType<typeof insertTask> => insertTask(ctx, values, transaction, after)
   // With tracing on: a PRODUCER span around the INSERT, its context stored in traceContext.
   const {
     task: stored,
     created,
     decided,
   } = await (ctx.tracing ? ctx.tracing.enqueue(values, insert, (r) => r.task.id) : insert())
-  if (decided) {
-    // Parents that had all succeeded: the task is due (or blocked, or scheduled) already.
-    const done = (): Promise<void> => ctx.lifecycle.released(decided)
-    if (transaction) transaction.afterCommit(done)
-    else await done()
-  } else if (created && due) {
-    await afterVisible(ctx, transaction, opts.queue, keys.concurrencyKey)
-  }
+  if (decided) await afterDecided(ctx, transaction, decided)
+  else if (created && due)
+    await afterVisible(ctx, transaction, [values.queue], [values.concurrencyKey])
   return stored
 }
 
-/**
- * Once the task is visible (committed): a task with a concurrency key is
- * admitted if its key has room, and a worker in this process is woken.
- */
-async function afterVisible(
+/** A task with `after` decided at enqueue (its parents had all succeeded): announced once visible. */
+export async function afterDecided(
   ctx: Context,
   transaction: Transaction | null,
-  queue: string,
-  concurrencyKey: string | null,
+  decided: Decided,
 ): Promise<void> {
-  const wake = (): void => void ctx.events.emit('enqueued', queue)
+  const done = (): Promise<void> => ctx.lifecycle.released(decided)
+  if (transaction) transaction.afterCommit(done)
+  else await done()
+}
+
+/**
+ * Once the tasks are visible (committed): tasks with a concurrency key are
+ * admitted if their key has room, and a worker in this process is woken once
+ * per queue.
+ */
+export async function afterVisible(
+  ctx: Context,
+  transaction: Transaction | null,
+  queues: string[],
+  concurrencyKeys: Array<string | null>,
+): Promise<void> {
+  const keys = [...new Set(concurrencyKeys.filter((key): key is string => key !== null))]
+  const wake = (): void => {
+    for (const queue of new Set(queues)) ctx.events.emit('enqueued', queue)
+  }
   // Sequelize awaits an afterCommit hook in commit(), so the app's commit
   // resolves once the task is admitted too.
   const admit = async (): Promise<void> => {
-    if (concurrencyKey !== null) {
+    if (keys.length > 0) {
       // A failed admission is not the enqueue's failure: the upkeep's sweep
       // admits the task within a second.
-      await ctx.lifecycle.admit([concurrencyKey]).catch((err: unknown) => {
+      await ctx.lifecycle.admit(keys).catch((err: unknown) => {
         ctx.settings.logger.error(
           logLine(
             'ERROR',
-            `admitting a task of ${concurrencyKey} failed: ${(err as Error).message}`,
+            `admitting tasks of ${keys.join(', ')} failed: ${(err as Error).message}`,
           ),
         )
       })

@@ -36,6 +36,9 @@ export {
   type SessionStore,
 } from './dashboard/index.js'
 export type { EnqueueOptions } from './options.js'
+export type { EnqueueItem, EnqueueManyOptions } from './enqueue-many.js'
+export type { RecordTasksOptions } from './record-tasks.js'
+export type { OnDestroy } from './destroy-hooks.js'
 export type { FlowOptions } from './flow-options.js'
 export type { QueueLimits, QueueStates } from './queue-limits.js'
 export type { AsyncCapable, MethodName, MethodArgs } from './typing.js'

@@ -8,6 +8,8 @@ import type { ModelStatic, Sequelize } from 'sequelize'
 import { defaultBackoff, type Backoff } from './backoff.js'
 import type { Context, Settings } from './context.js'
 import { enqueue } from './enqueue.js'
+import { enqueueMany, type EnqueueItem, type EnqueueManyOptions } from './enqueue-many.js'
+import { cancelOnDestroy, type OnDestroy } from './destroy-hooks.js'
 import { AsyncTaskError } from './errors.js'
 import { consoleLogger, type Logger } from './logger.js'
 import { migrate } from './migrations/index.js'
@@ -77,6 +79,13 @@ export interface InstallOptions<C extends Record<string, object> = Record<string
   tracing?: boolean
   /** The run-time histogram of `tasks.metrics()`. */
   metrics?: MetricsOptions
+  /**
+   * What happens to a record's pending tasks when it is destroyed: 'cancel'
+   * (default) cancels them in the destroy's transaction with the reason
+   * `Cancelled: Order(17) was destroyed`; 'keep' leaves them (each then fails
+   * with RecordNotFoundError when it runs).
+   */
+  onDestroy?: OnDestroy
 }
 
 /** What installAsync() returns. */
@@ -96,6 +105,13 @@ export interface AsyncTasks<C extends Record<string, object> = Record<string, ob
     action: K,
     options?: EnqueueOptions<MethodArgs<T, K>>,
   ): Promise<AsyncTask>
+  /**
+   * Enqueues many tasks at once, all or nothing: every item
+   * (`{ target, action, args, ...options of async() }`) is checked before
+   * anything is written, then one INSERT per chunk, in the transaction given
+   * (or one of its own). Resolves to the tasks in input order.
+   */
+  enqueueMany(items: EnqueueItem[], options?: EnqueueManyOptions): Promise<AsyncTask[]>
   /** A worker for this installation. */
   createWorker(options?: WorkerOptions): Worker
   /** Stops workers from claiming this queue's tasks until resumed (running ones finish). */
@@ -184,6 +200,11 @@ export function installAsync<C extends Record<string, object> = Record<string, n
     )
   }
   const settings = settingsFrom(options)
+  const onDestroy = options.onDestroy ?? 'cancel'
+  if (onDestroy !== 'cancel' && onDestroy !== 'keep')
+    throw new AsyncTaskError(
+      `installAsync option onDestroy must be 'cancel' or 'keep'; got ${JSON.stringify(onDestroy)}.`,
+    )
   const lifecycle = new Lifecycle(sequelize, dialect, settings.logger)
   const ctx: Context = {
     sequelize,
@@ -211,6 +232,7 @@ export function installAsync<C extends Record<string, object> = Record<string, n
   checkTargets(ctx, ctx.schedules)
   remember(ctx)
   patchModels()
+  cancelOnDestroy(ctx, onDestroy)
   const sqliteReady = dialect === 'sqlite' ? tuneSqlite(sequelize) : Promise.resolve()
   sqliteReady.catch(() => undefined) // surfaced by migrate() if it matters
   const register = <T extends object>(name: string, target: T): T & AsyncCapable<T> => {
@@ -229,6 +251,7 @@ export function installAsync<C extends Record<string, object> = Record<string, n
     },
     register,
     enqueue: (target, action, opts) => enqueue(ctx, target, action, opts),
+    enqueueMany: (items, opts) => enqueueMany(ctx, items, opts),
     createWorker: (workerOptions) => new Worker(ctx, workerOptions),
     pauseQueue: (queue) => pauseQueue(ctx, queue),
     resumeQueue: (queue) => resumeQueue(ctx, queue),

@@ -1,6 +1,7 @@
 /**
  * `.async()` and `.schedule()` on every Sequelize model (instances and
- * classes) and on registered plain classes and objects. The model methods live
+ * classes) and on registered plain classes and objects; `Model.asyncEach()`
+ * and `record.asyncTasks()` on every model. The model methods live
  * on Sequelize's `Model` once, and find their installation through the
  * record's Sequelize instance, so models defined before or after
  * installAsync() both have them.
@@ -8,6 +9,8 @@
 import { Model, type Sequelize } from 'sequelize'
 import type { Context } from './context.js'
 import { enqueue } from './enqueue.js'
+import { asyncEach } from './enqueue-many.js'
+import { recordTasks, type RecordTasksOptions } from './record-tasks.js'
 import { EnqueueError } from './errors.js'
 import type { EnqueueOptions } from './options.js'
 import type { AsyncTask } from './task-model.js'
@@ -63,7 +66,7 @@ function modelMethods(ctxOf: (self: object) => Context): { async: AsyncFn; sched
   }
 }
 
-function define(target: object, methods: { async: AsyncFn; schedule: ScheduleFn }): void {
+function define(target: object, methods: Record<string, unknown>): void {
   for (const [name, fn] of Object.entries(methods)) {
     Object.defineProperty(target, name, {
       value: fn,
@@ -86,12 +89,25 @@ export function patchModels(): void {
       contextOf((self as Model).sequelize, (self.constructor as { name: string }).name),
     ),
   )
-  define(
-    Model,
-    modelMethods((self) =>
-      contextOf((self as typeof Model).sequelize, (self as { name: string }).name),
-    ),
-  )
+  const classCtx = (self: object): Context =>
+    contextOf((self as typeof Model).sequelize, (self as { name: string }).name)
+  define(Model, modelMethods(classCtx))
+  define(Model.prototype, {
+    async asyncTasks(this: Model, options?: RecordTasksOptions): Promise<AsyncTask[]> {
+      const ctx = contextOf(this.sequelize, (this.constructor as { name: string }).name)
+      return recordTasks(ctx, this, options)
+    },
+  })
+  define(Model, {
+    async asyncEach(
+      this: typeof Model,
+      records: unknown,
+      action: string,
+      options?: EnqueueOptions,
+    ): Promise<AsyncTask[]> {
+      return asyncEach(classCtx(this), this, records, action, options)
+    },
+  })
 }
 
 /** Adds the methods to a registered plain class or object, unless it has its own. */

@@ -4,8 +4,9 @@
  * from Sequelize's Model, Function or Object are not offered, the same rule
  * the worker applies at run time (registry.ts).
  */
-import type { Model } from 'sequelize'
+import type { Model, ModelStatic } from 'sequelize'
 import type { EnqueueOptions } from './options.js'
+import type { RecordTasksOptions } from './record-tasks.js'
 import type { AsyncTask } from './task-model.js'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any[] is the only parameter list every function is assignable to
@@ -82,6 +83,8 @@ declare module 'sequelize/types/model' {
       action: K,
       ...options: OptionsFor<MethodArgs<this, K>>
     ): Promise<AsyncTask>
+    /** This record's tasks, newest first (default at most 50), filtered by status and action. */
+    asyncTasks(options?: RecordTasksOptions): Promise<AsyncTask[]>
   }
   // eslint-disable-next-line @typescript-eslint/no-namespace -- merges static methods into the Model class
   namespace Model {
@@ -98,5 +101,15 @@ declare module 'sequelize/types/model' {
       action: K,
       ...options: OptionsFor<MethodArgs<M, K>>
     ): Promise<AsyncTask>
+    /**
+     * `record.async(action, options)` for each record, all or nothing, one
+     * INSERT per chunk; resolves to the tasks in the records' order.
+     */
+    function asyncEach<R extends Model, K extends MethodName<R>>(
+      this: ModelStatic<R>,
+      records: readonly R[],
+      action: K,
+      ...options: OptionsFor<MethodArgs<R, K>>
+    ): Promise<AsyncTask[]>
   }
 }

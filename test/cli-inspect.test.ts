@@ -83,6 +83,12 @@ describe.each(dialects().map((dialect) => ({ dialect, name: dialect.name })))(
         args: unknown[]
       }
       expect(shown).toMatchObject({ id: listed[0]!.id, status: 'pending' })
+      // --object=Order:17: one record's tasks (the label carries the record).
+      const record = /Order\((\d+)\)/.exec((listed[0] as unknown as { task: string }).task)![1]!
+      const own = json('list', `--object=Order:${record}`) as Array<{ task: string }>
+      expect(own.length).toBeGreaterThan(0)
+      expect(own.every((row) => row.task.startsWith(`Order(${record})#`))).toBe(true)
+      expect(json('list', '--object=Order:0')).toEqual([])
       expect(cli('show', String(listed[0]!.id))).toMatch(/^id\s+\d+/m)
       const stats = json('stats') as { byStatus: Record<string, number> }
       expect(stats.byStatus).toEqual({ pending: 3 })

@@ -136,6 +136,28 @@ describe.each(dialects)('dashboard on %s', (dialect) => {
     expect(third.html).toContain('« Newest')
   })
 
+  it('links a task to the list of its record’s other tasks, filtered by target and record id', async () => {
+    const [a, b] = await app.Order.bulkCreate([{ total: 1 }, { total: 2 }])
+    const first = await a!.async('sendConfirmationEmail')
+    const second = await a!.async('chargeCreditCard', { args: [1, 2] })
+    await b!.async('sendConfirmationEmail')
+    const href = `/async/tasks?objectType=Order&objectId=${a!.id}`
+    const page = await client.get(`/async/tasks/${first.id}`)
+    expect(unescape(page.html)).toContain(`href="${href}">All tasks of Order(${a!.id})</a>`)
+    const listed = (await client.get(href)).html.matchAll(
+      /<td class="num"><a href="\/async\/tasks\/(\d+)">/g,
+    )
+    expect([...listed].map((m) => Number(m[1]))).toEqual([second.id, first.id])
+    // A stored object id is percent-encoded into the link and escaped in the page.
+    await app.tasks.AsyncTask.update({ objectId: `1"&x=<b>` }, { where: { id: second.id } })
+    const odd = await client.get(`/async/tasks/${second.id}`)
+    expect(odd.html).not.toContain('"><b>')
+    expect(odd.html).not.toContain('<b>')
+    expect(unescape(odd.html)).toContain(
+      'href="/async/tasks?objectType=Order&objectId=1%22%26x%3D%3Cb%3E"',
+    )
+  })
+
   it('escapes task data everywhere: args, error text, stack and filter values', async () => {
     const order = await app.Order.create({ total: 1 })
     const pending = await order.async('echo', { args: [XSS] })

@@ -26,6 +26,9 @@ export type Exec = (sql: string, values?: Values) => Promise<Result>
 
 type RawExec = (sql: string, params: unknown[]) => Promise<Result>
 
+/** Runs one statement written with the driver's own placeholders (`$1` or `?`). */
+export type Positional = RawExec
+
 interface PgClient {
   query(q: { text: string; values: unknown[] }): Promise<{ rows: Row[]; rowCount: number | null }>
 }
@@ -215,6 +218,21 @@ export class Connections {
     const conn = (transaction as unknown as { connection?: unknown }).connection
     if (!conn) throw new Error('sequelize-async: the transaction has no connection (finished?)')
     return this.exec(conn)
+  }
+
+  /**
+   * Statements already in the driver's positional form, on the connection of
+   * the app's transaction: a bulk insert, whose text is built per call (its
+   * length varies with the rows), skips the named-parameter pass.
+   */
+  positionalWithin(transaction: Transaction): Positional {
+    const conn = (transaction as unknown as { connection?: unknown }).connection
+    if (!conn) throw new Error('sequelize-async: the transaction has no connection (finished?)')
+    const raw = RAW[this.dialect](conn as never)
+    return (sql, params) => {
+      this.log?.(sql)
+      return raw(sql, params)
+    }
   }
 
   private exec(conn: unknown): Exec {

@@ -21,6 +21,7 @@ import type { Transaction } from 'sequelize'
 import type { ClaimRequest } from './claim.js'
 import type { Finished } from './complete.js'
 import { insertOn, type Inserted, type NewTask } from './enqueue.js'
+import { chunksOf, flavourOf, insertChunk, type Flavour } from './enqueue-many.js'
 import { heartbeatSql, heldByWorkerSql, releaseSql } from './lease.js'
 import { releaseQueues } from './queue-limits.js'
 import { OperatorTransitions } from './operator.js'
@@ -57,6 +58,8 @@ export { fromDb, labelOf, toInstance, type TaskRow } from './row.js'
 export class Lifecycle extends OperatorTransitions {
   /** Told which queues got due work when waiting tasks were released (wakes this process's workers). */
   onReleased: (queues: string[]) => void = () => undefined
+  /** What the server can return from a multi-row INSERT (asked once). */
+  private flavour: Promise<Flavour> | undefined
 
   /**
    * enqueue: resolves to the new task's id, or to the task holding its
@@ -191,6 +194,38 @@ export class Lifecycle extends OperatorTransitions {
         payload: ids.join(','),
       }),
     )
+  }
+
+  /**
+   * enqueue many: inside `transaction` (the app's, or one opened for the
+   * call), one multi-row INSERT per chunk of the tasks without a unique key,
+   * then the unique ones one by one (each may resolve to its key's holder).
+   * Resolves to one Inserted per task, in input order. Nothing is retried
+   * here: an error aborts the transaction, which only its owner can redo.
+   */
+  async insertMany(tasks: NewTask[], transaction: Transaction, now: Date): Promise<Inserted[]> {
+    const exec = this.connections.within(transaction)
+    const run = this.connections.positionalWithin(transaction)
+    this.flavour ??= flavourOf(exec, this.dialect)
+    const flavour = await this.flavour.catch((err: unknown) => {
+      this.flavour = undefined
+      throw err
+    })
+    const at = this.date(now)
+    const out = new Array<Inserted>(tasks.length)
+    const plain = tasks.flatMap((task, index) =>
+      task.uniqueKey === null ? [{ ...task, scheduledAt: this.date(task.scheduledAt), index }] : [],
+    )
+    for (const chunk of chunksOf(plain)) {
+      const ids = await insertChunk(exec, run, this.dialect, flavour, chunk, at)
+      chunk.forEach((task, i) => (out[task.index] = { id: ids[i] as number, existing: null }))
+    }
+    for (const [index, task] of tasks.entries()) {
+      if (task.uniqueKey === null) continue
+      const values = { ...task, scheduledAt: this.date(task.scheduledAt), now: at }
+      out[index] = await insertOn(exec, this.dialect, values)
+    }
+    return out
   }
 
   /** complete the outcomes of `batch`, then claim per `request`: one round trip where possible. */

@@ -17,8 +17,11 @@ import {
   removeSql,
   retrySql,
 } from './manual.js'
-import type { Row } from './connection.js'
+import type { Exec, Row } from './connection.js'
 import { inList } from './dialect.js'
+import { childrenSql, decideOn } from './deps.js'
+import { cancelWithReasonSql, pendingOfRecordsSql } from './destroyed.js'
+import type { Transaction } from 'sequelize'
 
 /** The key permits the rows free when they leave their state. */
 function permitsOf(rows: Row[], leaving: (row: Row) => boolean): Map<string, number> {
@@ -115,6 +118,62 @@ export class OperatorTransitions extends LifecycleBase {
   protected childrenLeft(parents: number[]): Promise<unknown> {
     void parents
     return Promise.resolve()
+  }
+
+  /**
+   * cancel, for destroyed records: the pending tasks of `objectIds` (records
+   * of the model `objectType`) → cancelled with `reason` as their error, in
+   * `transaction` when given (the destroy's), so they stay pending if it
+   * rolls back. Freed key permits go to the next blocked tasks in the same
+   * transaction. Resolves to how many were cancelled.
+   */
+  async cancelForRecords(
+    objectType: string,
+    objectIds: string[],
+    reason: (objectId: string) => string,
+    transaction: Transaction | null,
+  ): Promise<number> {
+    if (objectIds.length === 0) return 0
+    const run = async (exec: Exec): Promise<number> => {
+      let done = 0
+      for (let i = 0; i < objectIds.length; i += 500) {
+        const chunk = objectIds.slice(i, i + 500)
+        done += await this.cancelPendingOn(exec, objectType, chunk, reason)
+      }
+      return done
+    }
+    if (transaction) return run(this.connections.within(transaction))
+    return this.retrying(() => this.connections.transaction(run))
+  }
+
+  private async cancelPendingOn(
+    exec: Exec,
+    objectType: string,
+    objectIds: string[],
+    reason: (objectId: string) => string,
+  ): Promise<number> {
+    const held = await exec(pendingOfRecordsSql(this.dialect), { objectType, objectIds })
+    if (held.rows.length === 0) return 0
+    const byRecord = new Map<string, number[]>()
+    for (const row of held.rows) {
+      const objectId = String(row.object_id)
+      byRecord.set(objectId, [...(byRecord.get(objectId) ?? []), Number(row.id)])
+    }
+    let done = 0
+    for (const [objectId, ids] of byRecord) {
+      const values = this.clocked({ ids, reason: reason(objectId) })
+      done += (await exec(cancelWithReasonSql(this.dialect), values)).affected
+    }
+    const freed = permitsOf(held.rows, () => true)
+    if (freed.size > 0) await settleKeysOn(exec, this.dialect, this.date, [...freed.keys()], freed)
+    // Tasks that waited on the cancelled ones are cancelled in the same transaction.
+    const cancelled = held.rows.map((row) => Number(row.id))
+    const { rows: children } = await exec(childrenSql(this.dialect), { ids: cancelled })
+    if (children.length > 0) {
+      const ids = children.map((row) => Number(row.task_id))
+      await decideOn(exec, this.dialect, this.date(new Date()), ids)
+    }
+    return done
   }
 
   private leaving(ids: number[], sql: string, leaves: (row: Row) => boolean): Promise<number> {

@@ -75,6 +75,26 @@ export class Tracing {
     }
   }
 
+  /**
+   * enqueue many: one PRODUCER span for the whole call (`publish <queue>`,
+   * or `publish` when the tasks go to several queues), with the batch size
+   * as `messaging.batch.message_count`; every task carries its context, so
+   * each run's CONSUMER span is a child of that one span.
+   */
+  async enqueueBatch<T>(tasks: NewTask[], insert: () => Promise<T>): Promise<T> {
+    const span = this.startBatch(tasks)
+    if (!span) return insert()
+    const { context, trace } = this.api
+    try {
+      return await context.with(trace.setSpan(context.active(), span), insert)
+    } catch (err) {
+      this.fail(span, err)
+      throw err
+    } finally {
+      guarded(() => span.end())
+    }
+  }
+
   /** execute: `run` (the method) runs inside a CONSUMER span continuing the task's trace. */
   async execute<T extends Ran>(row: TaskRow, workerId: string, run: () => Promise<T>): Promise<T> {
     const started = this.startProcess(row, workerId)
@@ -104,6 +124,30 @@ export class Tracing {
           ...context,
           traceState: context.traceState?.serialize(),
         })
+      }
+      return span
+    })
+  }
+
+  private startBatch(tasks: NewTask[]): Span | undefined {
+    const tracer = this.current()
+    if (!tracer || tasks.length === 0) return undefined
+    return guarded(() => {
+      const queues = new Set(tasks.map((task) => task.queue))
+      const queue = queues.size === 1 ? (tasks[0] as NewTask).queue : undefined
+      const messaging = this.messaging(queue ?? '', 'publish', 'enqueue_many')
+      if (!queue) delete (messaging as Partial<typeof messaging>)['messaging.destination.name']
+      const span = tracer.startSpan(queue ? `publish ${queue}` : 'publish', {
+        kind: this.api.SpanKind.PRODUCER,
+        attributes: { ...messaging, 'messaging.batch.message_count': tasks.length },
+      })
+      const context = span.spanContext()
+      if (this.api.isSpanContextValid(context)) {
+        const traceContext = formatTraceContext({
+          ...context,
+          traceState: context.traceState?.serialize(),
+        })
+        for (const task of tasks) task.traceContext = traceContext
       }
       return span
     })

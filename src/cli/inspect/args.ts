@@ -26,6 +26,8 @@ export interface InspectArgs {
   status?: string
   queue?: string
   target?: string
+  /** `--object=Order:17`: the tasks of one record. */
+  object?: { type: string; id: string }
   limit: number
   json: boolean
   failed: boolean
@@ -48,6 +50,7 @@ export function parseInspect(argv: string[]): InspectArgs {
         status: { type: 'string' },
         queue: { type: 'string' },
         target: { type: 'string' },
+        object: { type: 'string' },
         limit: { type: 'string' },
         json: { type: 'boolean' },
         failed: { type: 'boolean' },
@@ -69,12 +72,16 @@ export function parseInspect(argv: string[]): InspectArgs {
     throw new UsageError('--limit takes 1 to 10000')
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError('--port takes 0 to 65535')
+  const object = values.object === undefined ? undefined : parseObject(values.object)
+  if (object && values.target !== undefined)
+    throw new UsageError('--object names the target already; drop --target')
   return {
     command,
     subject,
     status: values.status,
     queue: values.queue,
     target: values.target,
+    object,
     limit,
     json: values.json ?? false,
     failed: values.failed ?? false,
@@ -83,6 +90,14 @@ export function parseInspect(argv: string[]): InspectArgs {
     // ASYNC_DASHBOARD_TOKEN is read by serve.ts, after the app's config loaded its .env.
     token: values.token,
   }
+}
+
+/** `Order:17` → the model name and the record's id (which may itself hold colons). */
+function parseObject(text: string): { type: string; id: string } {
+  const at = text.indexOf(':')
+  if (at < 1 || at === text.length - 1)
+    throw new UsageError('--object takes Model:id, e.g. --object=Order:17')
+  return { type: text.slice(0, at), id: text.slice(at + 1) }
 }
 
 /** The numeric task id after the command, or a usage error saying what is missing. */
@@ -96,8 +111,8 @@ export function taskId(args: InspectArgs): number {
 
 export const INSPECT_USAGE = `
 Inspection:
-  list [--status=S] [--queue=Q] [--target=Order] [--limit=20] [--json]
-                     the newest tasks, filtered
+  list [--status=S] [--queue=Q] [--target=Order | --object=Order:17] [--limit=20] [--json]
+                     the newest tasks, filtered (--object: one record's tasks)
   show ID [--json]   one task: args, result, every attempt's error and stack
   retry ID | --failed
                      run a failed or cancelled task again (or every failed one)

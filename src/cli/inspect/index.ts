@@ -22,6 +22,7 @@ async function list(tasks: AsyncTasks, args: InspectArgs): Promise<void> {
   if (args.status) where.status = args.status
   if (args.queue) where.queue = args.queue
   if (args.target) where.objectType = args.target
+  if (args.object) Object.assign(where, { objectType: args.object.type, objectId: args.object.id })
   const rows = await tasks.AsyncTask.findAll({ where, order: [['id', 'DESC']], limit: args.limit })
   const queues = await tasks.queueStates()
   out(args.json ? terminalJson(rows.map((row) => taskJson(row, queues))) : taskTable(rows, queues))

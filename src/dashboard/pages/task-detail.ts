@@ -6,6 +6,16 @@ import { findTask } from './find-task.js'
 import type { QueueStates } from '../../queue-limits.js'
 import { taskKey, waitingReason } from '../../waiting.js'
 import { ACTIONS, allowedActions, isTaskAction } from './task-actions.js'
+import { listHref } from './task-list.js'
+
+/** The list of the record's tasks (or the class's, for a static method). */
+function relatedHref(base: string, task: AsyncTask): string {
+  const filters =
+    task.objectId === null
+      ? { objectType: task.objectType }
+      : { objectType: task.objectType, objectId: task.objectId }
+  return listHref(base, filters)
+}
 
 function fields(task: AsyncTask, queues: QueueStates): Array<{ name: string; value: string }> {
   const waiting = waitingReason(task, queues)
@@ -53,6 +63,8 @@ export const showTask: Handler = async (page, [id]) => {
     id: task.id,
     label: task.label,
     confirmHref: `${page.frame.base}/tasks/${task.id}/confirm`,
+    relatedHref: relatedHref(page.frame.base, task),
+    relatedLabel: task.objectId === null ? task.objectType : `${task.objectType}(${task.objectId})`,
     canRetry: allowed.includes('retry'),
     canCancel: allowed.includes('cancel'),
     canDelete: allowed.includes('delete'),

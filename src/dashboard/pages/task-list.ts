@@ -10,7 +10,7 @@ import { formatShortTime, truncate } from '../format.js'
 import { html, type Handler } from '../page.js'
 import { STATUSES } from '../stats.js'
 
-const FILTERS = ['status', 'queue', 'objectType', 'action'] as const
+const FILTERS = ['status', 'queue', 'objectType', 'objectId', 'action'] as const
 type Filters = Partial<Record<(typeof FILTERS)[number], string>>
 
 // Only what a row shows: args and results may be large and are not listed.
@@ -43,7 +43,8 @@ function readFilters(query: URLSearchParams): Filters {
   return filters
 }
 
-function listHref(base: string, filters: Filters, before?: number): string {
+/** The list filtered by `filters` (values percent-encoded), before an id if given. */
+export function listHref(base: string, filters: Filters, before?: number): string {
   const query = new URLSearchParams(filters as Record<string, string>)
   if (before !== undefined) query.set('before', String(before))
   const text = query.toString()

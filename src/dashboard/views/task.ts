@@ -10,6 +10,7 @@ export const task = `<h1>Task {{id}}: {{label}}</h1>
   {{#each fields}}<tr><th>{{name}}</th><td>{{value}}</td></tr>{{/each}}
   </tbody>
 </table>
+<p><a class="related" href="{{relatedHref}}">All tasks of {{relatedLabel}}</a></p>
 <h2>Arguments</h2>
 <pre>{{args}}</pre>
 {{#if result}}<h2>Result</h2>

@@ -9,6 +9,7 @@ export const tasks = `<h1>Tasks</h1>
   </label>
   <label>Queue <input name="queue" value="{{filters.queue}}" size="10"></label>
   <label>Target <input name="objectType" value="{{filters.objectType}}" size="12" placeholder="Order"></label>
+  <label>Record id <input name="objectId" value="{{filters.objectId}}" size="8" placeholder="17"></label>
   <label>Action <input name="action" value="{{filters.action}}" size="16"></label>
   <button type="submit">Filter</button>
   <a class="button" href="{{base}}/tasks">Clear</a>
