@@ -100,6 +100,18 @@ describe.each(dialects)('workflows on %s', (dialect) => {
     expect((await summary.wait({ timeout: 30_000 })).result).toBe(6)
   })
 
+  it('enqueueMany: a batch, then a summary task after all of it (and items with after in a batch)', async () => {
+    const sends = await tasks.enqueueMany(
+      [10, 20, 30].map((n) => ({ target: order, action: 'charge', args: [n] })),
+    )
+    const [summary, receipt] = await tasks.enqueueMany([
+      { target: order, action: 'summary', after: sends },
+      { target: order, action: 'receipt', after: sends[0] },
+    ])
+    expect((await summary!.wait({ timeout: 30_000 })).result).toBe(60)
+    expect((await receipt!.wait({ timeout: 30_000 })).result).toEqual({ receiptFor: 10 })
+  })
+
   it('a parent that fails for good cancels the tasks after it, naming it', async () => {
     const charge = await order.async('decline')
     const receipt = await order.async('receipt', { after: charge })
