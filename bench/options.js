@@ -4,7 +4,8 @@ import { parseArgs } from 'node:util'
 // A full run on the 2-core machine: 39 drain steps per round, each about
 // 15 s (database reset, workers started while the backlog is written,
 // warm-up + 10 s, stop), is about 29 minutes for three rounds; enqueue,
-// latency, floors and depth add about 6: about 35 minutes in all.
+// latency, floors and depth add about 6, bulk (10,000 single enqueues per
+// dialect and round) about 3 more: about 38 minutes in all.
 // `--rounds=2` makes it about 25.
 const FULL = {
   rounds: 3,
@@ -45,6 +46,8 @@ const FULL = {
   depthRounds: 1,
   floorCount: 1000,
   pollIntervalMs: 1000,
+  // Issue 12: bulk enqueue of 10,000 tasks against 10,000 single enqueues.
+  bulkCount: 10_000,
 }
 
 const QUICK = {
@@ -58,6 +61,7 @@ const QUICK = {
   depthFinished: 50_000,
   depthFuture: 50_000,
   floorCount: 300,
+  bulkCount: 1000,
 }
 
 export const HELP = `usage: node run.js [--quick] [--only=a,b] [--rounds=N] [--no-docs]

@@ -7,6 +7,7 @@ import { drain } from './scenarios/drain.js'
 import { latency, latencyInProcess } from './scenarios/latency.js'
 import { depth } from './scenarios/depth.js'
 import { floors } from './scenarios/floors.js'
+import { bulk } from './scenarios/bulk.js'
 import { UsageError } from './options.js'
 
 const drainStep = (processes, concurrency) => ({
@@ -25,6 +26,7 @@ const SCENARIOS = [
     [2, 10],
   ].map(([p, c]) => drainStep(p, c)),
   { scenario: 'depth', run: depth },
+  { scenario: 'bulk', run: bulk },
 ]
 
 export const SCENARIO_NAMES = ['floors', ...new Set(SCENARIOS.map((s) => s.scenario))]

@@ -26,6 +26,8 @@ function headline(scenario, m) {
     return Object.entries(m)
       .map(([db, r]) => `${db} ins ${f(r.insert.perSec, 0)}/s upd ${f(r.update.perSec, 0)}/s`)
       .join(', ')
+  if (scenario === 'bulk')
+    return `one by one ${f(m.single, 0)}/s, enqueueMany ${f(m.bulk, 0)}/s, ${f(m.ratio)}×`
   if (scenario === 'enqueue') return `p50 ${f(m.p50, 2)} ms, ${f(m.perSec, 0)}/s`
   if (scenario.startsWith('latency')) return `p50 ${f(m.p50)} ms p95 ${f(m.p95)} ms lost ${m.lost}`
   if (scenario === 'drain') return `${drainLine(m)}, RSS ${f(m.maxRss / 2 ** 20, 0)} MB`

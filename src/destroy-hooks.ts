@@ -50,8 +50,27 @@ function targets(ctx: Context, model: ModelStatic<Model> | undefined): model is 
   )
 }
 
-function cancel(
+/**
+ * Whether the task table exists: a host may install the package in a
+ * process that never migrates (a test suite that uses `sync()`), and its
+ * destroys must not fail for want of our table. Checked outside the app's
+ * transaction (a failed statement would abort a PostgreSQL one), until found.
+ */
+function tableReady(ctx: Context): () => Promise<boolean> {
+  let found = false
+  return async () => {
+    if (found) return true
+    found = await ctx.lifecycle.connections.run('SELECT 1 FROM async_tasks WHERE 1 = 0', {}).then(
+      () => true,
+      () => false,
+    )
+    return found
+  }
+}
+
+async function cancel(
   ctx: Context,
+  ready: () => Promise<boolean>,
   model: ModelStatic<Model>,
   ids: unknown[],
   transaction: Transaction | null | undefined,
@@ -59,6 +78,7 @@ function cancel(
   const objectIds = ids
     .filter((id) => id !== null && id !== undefined)
     .map((id) => String(id as string | number))
+  if (objectIds.length === 0 || !(await ready())) return 0
   return ctx.lifecycle.cancelForRecords(
     model.name,
     objectIds,
@@ -71,18 +91,19 @@ function cancel(
 export function cancelOnDestroy(ctx: Context, onDestroy: OnDestroy): void {
   if (onDestroy === 'keep') return
   const pending = new WeakMap<object, unknown[]>()
+  const ready = tableReady(ctx)
   const { sequelize } = ctx
   sequelize.addHook('afterDestroy', HOOK, async (record: Model, options) => {
     const model = record.constructor as ModelStatic<Model>
     const key = targets(ctx, model) ? keyOf(model) : null
     if (key === null) return
-    await cancel(ctx, model, [record.get(key)], options.transaction)
+    await cancel(ctx, ready, model, [record.get(key)], options.transaction)
   })
   sequelize.addHook('beforeBulkDestroy', HOOK, async (options: BulkOptions) => {
     const { model } = options
     if (!targets(ctx, model) || options.individualHooks) return
     const key = keyOf(model)
-    if (key === null) return
+    if (key === null || !(await ready())) return
     const rows = await model.findAll({
       where: options.where as never,
       attributes: [key],
@@ -98,6 +119,6 @@ export function cancelOnDestroy(ctx: Context, onDestroy: OnDestroy): void {
     const ids = pending.get(options)
     if (!ids || !options.model) return
     pending.delete(options)
-    await cancel(ctx, options.model, ids, options.transaction)
+    await cancel(ctx, ready, options.model, ids, options.transaction)
   })
 }

@@ -138,9 +138,10 @@ export async function enqueueMany(
   }
   if (given) return run(given)
   // One transaction of ours (Sequelize's, so it rolls back on every
-  // dialect; on SQLite it has its own connection): a failure writes nothing.
+  // dialect; on SQLite it has its own connection): a failure writes nothing,
+  // and after a deadlock or lock timeout (which undid it all) it runs again.
   const own = ctx.dialect === 'sqlite' ? { type: Transaction.TYPES.IMMEDIATE } : {}
-  return ctx.sequelize.transaction(own, run)
+  return ctx.lifecycle.retrying(() => ctx.sequelize.transaction(own, run))
 }
 
 /** `Model.asyncEach(records, action, options)`: the same method on each record, one enqueueMany. */

@@ -14,7 +14,7 @@ import { EnqueueError, installAsync, SerializationError } from '../src/index.js'
 import type { AsyncTask } from '../src/index.js'
 import { createDb, dialects, type TestDb } from './helpers/db.js'
 import { useTestApp, type App } from './helpers/test-app.js'
-import { calls, Newsletter, quietLogger } from './helpers/app.js'
+import { calls, defineApp, Newsletter, quietLogger } from './helpers/app.js'
 import { waitFor } from './helpers/wait.js'
 import { parseInspect } from '../src/cli/inspect/args.js'
 
@@ -482,6 +482,26 @@ export function typeChecks(app: App, orders: InstanceType<App['Order']>[]): void
   // @ts-expect-error -- not a status
   void orders[0]?.asyncTasks({ status: 'done' })
 }
+
+describe.each(dialects)('onDestroy before migrate on %s', (dialect) => {
+  let db: TestDb
+  let sequelize: Sequelize
+  afterAll(async () => {
+    await sequelize?.close()
+    await db?.drop()
+  })
+
+  it('a destroy works in an app whose task table was never created', async () => {
+    db = await createDb(dialect, 'nomigrate')
+    sequelize = db.connect()
+    const app = defineApp(sequelize)
+    await sequelize.sync() // the app's own tables only; no tasks.migrate()
+    const [a, b] = await app.Order.bulkCreate([{ total: 1 }, { total: 2 }])
+    await sequelize.transaction((transaction) => a!.destroy({ transaction }))
+    await app.Order.destroy({ where: { id: b!.id } })
+    expect(await app.Order.count()).toBe(0)
+  })
+})
 
 describe('script/async list --object', () => {
   it('reads Model:id (the id may hold colons) and refuses what is not one', () => {

@@ -130,6 +130,15 @@ export async function wrong(order: Order): Promise<void> {
   await order.async('save') // error 4: inherited from Model
   await Order.async('findAll') // error 5: inherited static
   await tasks.classes.Newsletter.async('deliverAll', { args: [1] }) // error 6
+  await Order.asyncEach([order], 'typo') // error 7: not a method
+  await order.asyncTasks({ status: 'done' }) // error 8: not a status
+}
+export async function okBulk(order: Order): Promise<AsyncTask[]> {
+  return [
+    ...(await Order.asyncEach([order], 'chargeCreditCard', { args: [29, 90] })),
+    ...(await tasks.enqueueMany([{ target: order, action: 'sendConfirmationEmail' }])),
+    ...(await order.asyncTasks({ status: ['pending', 'failed'], limit: 5 })),
+  ]
 }
 `,
     )
@@ -159,8 +168,8 @@ export async function wrong(order: Order): Promise<void> {
       .split('\n')
       .filter((l) => l.includes('error TS'))
       .map((l) => Number(/typed\.ts\((\d+),/.exec(l)?.[1]))
-    // Exactly the six wrong calls, and nothing in ok().
-    expect(errorLines, output).toEqual([23, 24, 25, 26, 27, 28])
+    // Exactly the eight wrong calls, and nothing in ok() or okBulk().
+    expect(errorLines, output).toEqual([23, 24, 25, 26, 27, 28, 29, 30])
     expect(output).toMatch(
       /typed\.ts\(23,\d+\): error TS2345: Argument of type '"typo"' is not assignable/,
     )

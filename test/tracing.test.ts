@@ -210,6 +210,25 @@ describe.each(dialects)('tracing on %s', (dialect) => {
     expect(failed!.events[0]!.attributes['exception.type']).toBe('RangeError')
   })
 
+  it('makes one PRODUCER span for an enqueueMany, parent of every task’s run', async () => {
+    const orders = await app.Order.bulkCreate([{ total: 1 }, { total: 2 }, { total: 3 }])
+    const { value: stored, span: request } = await inRequest(() =>
+      app.Order.asyncEach(orders, 'sendConfirmationEmail'),
+    )
+    const producers = exporter.getFinishedSpans().filter((s) => s.kind === SpanKind.PRODUCER)
+    expect(producers).toHaveLength(1)
+    const producer = producers[0]!
+    expect(producer.name).toBe('publish default')
+    expect(producer.parentSpanContext?.spanId).toBe(request.spanContext().spanId)
+    expect(producer.attributes['messaging.batch.message_count']).toBe(3)
+    const id = producer.spanContext().spanId
+    expect(stored.every((t) => t.traceContext?.includes(id))).toBe(true)
+    await app.tasks.createWorker().workOff()
+    const runs = exporter.getFinishedSpans().filter((s) => s.kind === SpanKind.CONSUMER)
+    expect(runs).toHaveLength(3)
+    expect(runs.every((s) => s.parentSpanContext?.spanId === id)).toBe(true)
+  })
+
   it('starts a trace of its own for a row without a valid trace context', async () => {
     const order = await app.Order.create({ total: 1 })
     const task = await order.async('sendConfirmationEmail')

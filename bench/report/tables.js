@@ -69,6 +69,22 @@ export function enqueueTable(a) {
   )
 }
 
+export function bulkTable(a) {
+  return table(
+    ['system', 'tasks', 'one by one /s', 'enqueueMany /s', 'ratio'],
+    present(a, 'bulk').map((s) => {
+      const m = a.get('bulk', null, s)
+      return [
+        label(s) + failed(a, 'bulk', null, s),
+        r(m?.count),
+        r(m?.single),
+        r(m?.bulk),
+        m?.ratio == null ? '–' : `${m.ratio.toFixed(1)}×`,
+      ]
+    }),
+  )
+}
+
 /** A system's highest peak RSS over the drain settings it ran. */
 export function peakRss(a, system) {
   const values = DRAIN.map((s) => a.get('drain', s, system)?.maxRss).filter((v) => v != null)

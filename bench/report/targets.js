@@ -202,8 +202,25 @@ function flowTargets(a) {
   ])
 }
 
+// Issue 12: a bulk enqueue at least 10× the rate of one-by-one enqueues.
+function bulkTargets(a, sizes) {
+  const count = (sizes?.bulkCount ?? 10_000).toLocaleString('en-US')
+  return DIALECTS.map(([system, , name]) => {
+    const m = a.get('bulk', null, system)
+    return row(
+      `enqueueMany ≥ 10× one-by-one enqueues, ${count} tasks (issue 12)`,
+      name,
+      m?.bulk,
+      m?.single,
+      rate,
+      (r) => r >= 10,
+    )
+  })
+}
+
 export function evaluateTargets(a, sizes, same = a) {
   return [
+    ...bulkTargets(a, sizes),
     ...flowTargets(a),
     ...drainTargets(a),
     ...latencyTargets(a),

@@ -10,6 +10,7 @@ import { machineSection, settingsSection } from './settings.js'
 import {
   floorsTable,
   enqueueTable,
+  bulkTable,
   steadyDrainTable,
   coldDrainTable,
   memoryTable,
@@ -130,6 +131,10 @@ ${memoryTable(a)}
 ### latency: enqueue → handler start, idle worker
 
 ${latencyTable(a)}
+
+### bulk: ${z.bulkCount.toLocaleString('en-US')} tasks by \`tasks.enqueueMany()\` against one by one
+
+${bulkTable(a)}
 
 ### depth: ${(z.depthFinished + z.depthFuture).toLocaleString('en-US')} rows of history and future in the table, not analyzed
 

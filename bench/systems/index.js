@@ -4,7 +4,8 @@
 //   endless                  true for a baseline with no tasks (its drain runs to the time cap)
 //   polled                   true if its rate is set by its poll interval (a smaller drain)
 //   reset()                  drop and recreate its own database, install its schema
-//   connect(opts?)           a client: enqueue(tag?), enqueueMany(n), remaining(),
+//   connect(opts?)           a client: enqueue(tag?), enqueueMany(n) (bulk copies for a
+//                            backlog), enqueueBatch(n) (the system's own bulk call), remaining(),
 //                            populate({ finished, future }), close()
 //   prepareWorker(opts)      in a worker process: connect now, { start(), stop() }
 // An entry's `kind` is 'queue' (a row of the result tables) or 'baseline'
@@ -23,7 +24,7 @@ const ours = (dialect, name) => ({
   label: `sequelize-async · ${name}`,
   kind: 'queue',
   make: (s) => sequelizeAsync({ ...s, dialect }),
-  scenarios: [...ALL, 'latency-inproc'],
+  scenarios: [...ALL, 'latency-inproc', 'bulk'],
 })
 // The batched mode of ours: claim ahead (prefetch 100, as graphile-worker's
 // localQueue.size) and group commit of successes (batchCompletions).

@@ -88,6 +88,11 @@ export function sequelizeAsync({ dialect, pollIntervalMs, batched = false, flow 
             return order.async('noop', { args: [tag ?? ++unique], unique: true })
           return tag === undefined ? order.async('noop') : order.async('noop', { args: [tag] })
         },
+        // One tasks.enqueueMany() of n tasks (the bulk scenario).
+        enqueueBatch: (n) =>
+          app.tasks.enqueueMany(
+            Array.from({ length: n }, (_, i) => ({ target: order, action: 'noop', args: [i] })),
+          ),
         async enqueueMany(n) {
           const keyed = FLOW_KEYS[flow]
           if (!keyed) {

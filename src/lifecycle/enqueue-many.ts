@@ -6,7 +6,8 @@
  * holder.
  *
  * Chunks: at most 1,000 rows and about 2 MiB of arguments. 1,000 rows of 15
- * parameters (13 and `now` twice; PostgreSQL numbers `now` once) stay under every driver's limit of bound parameters (SQLite
+ * parameters (13 and `now` twice; PostgreSQL takes 14 arrays instead) stay
+ * under every driver's limit of bound parameters (SQLite
  * 32,766 since 3.32 — the sqlite3 package bundles 3.52 here, and the
  * package needs 3.35 for RETURNING anyway; PostgreSQL and MySQL 65,535);
  * the byte cap keeps a chunk of large payloads under MySQL's
@@ -14,8 +15,8 @@
  *
  * The ids, in input order:
  * - PostgreSQL and SQLite: `RETURNING id`. Neither promises the order of
- *   RETURNING rows, but both assign ids row by row in VALUES order within the
- *   statement (PostgreSQL's nextval per row as the VALUES list is read;
+ *   RETURNING rows, but both assign ids row by row in input order within the
+ *   statement (PostgreSQL's nextval per row as the unnested arrays are read;
  *   SQLite's rowid max+1 under its single write lock), so the ids sorted
  *   ascending are the rows in input order.
  * - MariaDB (10.5+): `INSERT … RETURNING id`, sorted likewise.
@@ -86,31 +87,43 @@ export async function flavourOf(exec: Exec, dialect: Dialect): Promise<Flavour> 
 }
 
 /**
- * The INSERT of `rows` rows, in the driver's positional form (built per
- * chunk size, so it skips the named-parameter pass of the fixed
- * statements): 13 parameters a row, plus `now` (once on PostgreSQL, per row
- * elsewhere, where a `?` is used once).
+ * PostgreSQL: one array parameter per column, unnested into rows — 14
+ * parameters whatever the chunk size, and 2-4× faster than a VALUES list of
+ * 13,000 parameters (measured with 1,000 rows on the bench machine, which
+ * was loaded: 60-160 ms against 190-560 ms), which PostgreSQL parses and
+ * types one by one.
+ */
+const UNNEST = `INSERT INTO async_tasks ${COLUMNS}
+  SELECT object_type, object_id, action, args, queue, priority, scheduled_at, ready, 'pending',
+    0, max_attempts, 0, timeout_ms, NULL, NULL, NULL, concurrency_key, concurrency_limit, 0,
+    trace_context, $1, $1
+  FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[],
+    $8::timestamptz[], $9::smallint[], $10::int[], $11::int[], $12::text[], $13::int[], $14::text[])
+    AS t(object_type, object_id, action, args, queue, priority, scheduled_at, ready, max_attempts,
+      timeout_ms, concurrency_key, concurrency_limit, trace_context)`
+
+/**
+ * The INSERT of `rows` rows in the driver's positional form: on PostgreSQL
+ * the UNNEST statement; elsewhere a VALUES list built per chunk size (so it
+ * skips the named-parameter pass of the fixed statements), 13 parameters a
+ * row plus `now` twice.
  */
 function insertSql(dialect: Dialect, rows: number): string {
-  const pg = dialect === 'postgres'
-  let n = pg ? 1 : 0
-  const p = (): string => (pg ? `$${++n}` : '?')
-  const now = (): string => (pg ? '$1' : '?')
+  if (dialect === 'postgres') return UNNEST
   const tuples: string[] = []
-  for (let i = 0; i < rows; i++) {
-    const v = FIELDS.map(() => p())
-    tuples.push(
-      `(${v[0]}, ${v[1]}, ${v[2]}, ${v[3]}, ${v[4]}, ${v[5]}, ${v[6]}, ${v[7]}, 'pending', 0, ${v[8]}, 0, ${v[9]}, NULL, NULL, NULL, ${v[10]}, ${v[11]}, 0, ${v[12]}, ${now()}, ${now()})`,
-    )
-  }
+  const row = `(${FIELDS.slice(0, 8)
+    .map(() => '?')
+    .join(', ')}, 'pending', 0, ?, 0, ?, NULL, NULL, NULL, ?, ?, 0, ?, ?, ?)`
+  for (let i = 0; i < rows; i++) tuples.push(row)
   return `INSERT INTO async_tasks ${COLUMNS} VALUES ${tuples.join(',\n')}`
 }
 
 function paramsOf(dialect: Dialect, tasks: BoundTask[], now: unknown): unknown[] {
-  const params: unknown[] = dialect === 'postgres' ? [now] : []
+  if (dialect === 'postgres') return [now, ...FIELDS.map((field) => tasks.map((t) => t[field]))]
+  const params: unknown[] = []
   for (const task of tasks) {
     for (const field of FIELDS) params.push(task[field])
-    if (dialect !== 'postgres') params.push(now, now)
+    params.push(now, now)
   }
   return params
 }
