@@ -195,7 +195,7 @@ export class OrdersService implements OnModuleInit {
   async place(email: string): Promise<Order> {
     const order = await this.orders.create({ email })
     // \`this\` has a polymorphic type; name the class so the method is checked.
-    const self: OrdersService = this
+    const self = this as OrdersService
     await this.tasks.enqueue(self, 'confirm', { args: [order.id] })
     return order
   }
