@@ -2,7 +2,7 @@
 // models with a .sequelizerc pointing at dist/, and a NestJS app with
 // @nestjs/sequelize. Each is scaffolded, built, migrated with sequelize-cli,
 // and a real worker (script/async) runs the tasks the app enqueued.
-import { existsSync, readdirSync } from 'node:fs'
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 import { describe, expect, it } from 'vitest'
@@ -102,4 +102,63 @@ describe('create-async in a NestJS app with @nestjs/sequelize', () => {
       killProcessesIn(app.root)
     }
   }, 180_000)
+})
+
+// `nest build --webpack` writes one bundle; esbuild stands in for webpack here
+// (same result: dist/ holds bundles only, no dist/app.module.js to require).
+const BUNDLED_MAIN = `import 'reflect-metadata'
+import { NestFactory } from '@nestjs/core'
+import { startAsWorker } from 'sequelize-async/nest'
+import { AppModule } from './app.module'
+
+async function bootstrap(): Promise<void> {
+  if (await startAsWorker(AppModule)) return
+  const app = await NestFactory.createApplicationContext(AppModule)
+  console.log('the web app would listen here')
+  await app.close()
+}
+void bootstrap()
+`
+
+describe('create-async in a NestJS app built into one bundle', () => {
+  const { newApp } = useScaffoldApps()
+
+  it('runs the bundle in worker mode: its own startAsWorker(AppModule) hands the modules over', () => {
+    const app = newApp('nest')
+    writeFileSync(
+      join(app.root, 'nest-cli.json'),
+      JSON.stringify({ compilerOptions: { webpack: true } }),
+    )
+    writeFileSync(join(app.root, 'src/main.ts'), BUNDLED_MAIN)
+    const result = createAsync(app)
+    expect(result.status, result.stderr).toBe(0)
+    const config = read(app, 'config/async.cjs')
+    expect(config).toContain("const BUNDLE = path.join(__dirname, '..', 'dist/main.js')")
+    expect(config).not.toContain('APP_MODULE')
+    expect(result.stdout).toContain('The app is bundled (dist/main.js): in src/main.ts')
+
+    build(app, 'tsconfig.build.json')
+    app.node(['node_modules/.bin/sequelize-cli', 'db:migrate'])
+    app.node(['dist/enqueue.js'])
+    const esbuild = join(REPO, 'node_modules/esbuild/bin/esbuild')
+    const flags = ['--bundle', '--platform=node', '--format=cjs', '--packages=external']
+    const bundled = app.run(esbuild, [
+      'dist/main.js',
+      'dist/report.js',
+      ...flags,
+      '--outdir=bundle',
+    ])
+    expect(bundled.status, bundled.stderr).toBe(0)
+    rmSync(join(app.root, 'dist'), { recursive: true })
+    app.run('mv', ['bundle', 'dist'])
+    expect(readdirSync(join(app.root, 'dist')).sort()).toEqual(['main.js', 'report.js'])
+
+    const worked = app.run(process.execPath, ['script/async', 'work-off'], { GREETING: 'Hi' })
+    expect(worked.status, worked.stdout + worked.stderr).toBe(0)
+    expect(worked.stdout).not.toContain('would listen')
+    expect(report(app)).toEqual([
+      { status: 'succeeded', result: 'Hi ada@example.com, order 1 is confirmed' },
+      { status: 'succeeded', result: 'Hi bob@example.com, order 2 is confirmed' },
+    ])
+  })
 })

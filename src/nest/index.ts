@@ -22,7 +22,14 @@
  * `@nestjs/common`, `@nestjs/core` and `@nestjs/sequelize` are optional peer
  * dependencies, loaded only by this entry, never by `sequelize-async` itself.
  */
-import { Global, Inject, Module, type DynamicModule, type FactoryProvider } from '@nestjs/common'
+import {
+  Global,
+  Inject,
+  Module,
+  type DynamicModule,
+  type FactoryProvider,
+  type INestApplicationContext,
+} from '@nestjs/common'
 import { getConnectionToken } from '@nestjs/sequelize'
 import type { Sequelize } from 'sequelize'
 // The package's own entry, not ../index.js: one copy of the runtime, whose
@@ -99,4 +106,72 @@ export function tasksOf(app: {
       { cause: error },
     )
   }
+}
+
+// Apps built into one bundle (`nest build --webpack`) have no AppModule file
+// for config/async.cjs to require: the bundle itself runs in worker mode and
+// hands its application context over through this process-wide slot.
+const WORKER_SLOT = Symbol.for('sequelize-async.nest-worker')
+/** Set by config/async.cjs before it loads the bundle. */
+export const WORKER_MODE_ENV = 'SEQUELIZE_ASYNC_WORKER'
+
+interface WorkerSlot {
+  resolve(context: INestApplicationContext): void
+  reject(error: unknown): void
+}
+
+/**
+ * For bundled apps, first thing in `bootstrap()` of main.ts:
+ * `if (await startAsWorker(AppModule)) return`. Under `script/async` it boots
+ * the modules without HTTP, hands them to the worker and resolves true;
+ * otherwise it does nothing and resolves false.
+ */
+export async function startAsWorker(module: unknown): Promise<boolean> {
+  const slot = (globalThis as Record<symbol, WorkerSlot | undefined>)[WORKER_SLOT]
+  if (process.env[WORKER_MODE_ENV] !== '1' || !slot) return false
+  try {
+    const { NestFactory } = await import('@nestjs/core')
+    const context = await NestFactory.createApplicationContext(module as never, {
+      logger: ['error', 'warn'],
+    })
+    slot.resolve(context)
+  } catch (error) {
+    slot.reject(error)
+  }
+  return true
+}
+
+/**
+ * In config/async.cjs of a bundled app: runs the bundle (`dist/main.js`) in
+ * worker mode and resolves with the application context its
+ * {@link startAsWorker} made; rejects, saying what to add, if it never calls it.
+ */
+export function loadBundledApp(
+  entry: string,
+  load: (path: string) => unknown,
+  waitMs = 30_000,
+): Promise<INestApplicationContext> {
+  process.env[WORKER_MODE_ENV] = '1'
+  return new Promise<INestApplicationContext>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(
+        new Error(
+          `${entry} did not hand over its Nest application within ${waitMs} ms: in bootstrap() of the app's main.ts, first thing, add \`if (await startAsWorker(AppModule)) return\` (from 'sequelize-async/nest'), then rebuild.`,
+        ),
+      )
+    }, waitMs)
+    const settle =
+      <T>(fn: (value: T) => void) =>
+      (value: T) => {
+        clearTimeout(timer)
+        fn(value)
+      }
+    const slot: WorkerSlot = { resolve: settle(resolve), reject: settle(reject) }
+    ;(globalThis as Record<symbol, WorkerSlot>)[WORKER_SLOT] = slot
+    try {
+      load(entry)
+    } catch (error) {
+      slot.reject(error)
+    }
+  })
 }

@@ -39,6 +39,8 @@ export interface HostLayout {
   sequelizeTypescript: boolean
   /** a NestJS app: the compiled root module the worker boots, e.g. dist/app.module.js */
   nestModule: string | null
+  /** a Nest app built into one bundle (nest-cli.json webpack): the bundle the worker runs */
+  nestBundle: string | null
   /** the app's TypeScript build, when tsconfig.json emits */
   build: TypeScriptBuild | null
   /** package.json has a `build` script */
@@ -117,9 +119,31 @@ export function detectHostLayout(root: string, overrides: LayoutOverrides = {}):
     hasTsx: 'tsx' in deps,
     sequelizeTypescript,
     nestModule: nest && build ? compiledOf(build, `${build.rootDir}/app.module.ts`) : null,
+    nestBundle: nest && build && bundledNest(root) ? `${build.outDir}/main.js` : null,
     build,
     hasBuildScript: typeof pkg.scripts?.build === 'string',
   }
+}
+
+/** nest-cli.json asks for webpack: `nest build` writes one dist/main.js. */
+function bundledNest(root: string): boolean {
+  const file = join(root, 'nest-cli.json')
+  if (!existsSync(file)) return false
+  try {
+    const options = (JSON.parse(readFileSync(file, 'utf8')) as NestCli).compilerOptions ?? {}
+    const builder = options.builder
+    return (
+      options.webpack === true ||
+      builder === 'webpack' ||
+      (typeof builder === 'object' && builder.type === 'webpack')
+    )
+  } catch {
+    return false
+  }
+}
+
+interface NestCli {
+  compilerOptions?: { webpack?: boolean; builder?: string | { type?: string } }
 }
 
 function readPackageJson(root: string): PackageJson {

@@ -38,7 +38,7 @@ export function nextSteps(layout: HostLayout, data: TemplateData): string {
   ]
   if (layout.compiled || layout.nestModule) {
     lines.push(
-      `  Workers load the build (${layout.nestModule ?? layout.modelsEntry}): run ${data.buildCommand} before starting them.`,
+      `  Workers load the build (${layout.nestBundle ?? layout.nestModule ?? layout.modelsEntry}): run ${data.buildCommand} before starting them.`,
     )
   } else if (layout.typescript && !layout.hasTsx) {
     lines.push(
@@ -72,9 +72,17 @@ function install(layout: HostLayout): string[] {
 function nestInstall(layout: HostLayout): string[] {
   const module = `${layout.build?.rootDir ?? 'src'}/app.module.ts`
   const file = join(layout.root, module)
+  const main = `${layout.build?.rootDir ?? 'src'}/main.ts`
+  const bundled = layout.nestBundle
+    ? [
+        `     The app is bundled (${layout.nestBundle}): in ${main}, first thing in bootstrap():`,
+        "       if (await startAsWorker(AppModule)) return   // from 'sequelize-async/nest'",
+      ]
+    : []
   if (existsSync(file) && readFileSync(file, 'utf8').includes('SequelizeAsyncModule')) {
     return [
       `  1. ${module} already imports SequelizeAsyncModule; config/async.cjs boots AppModule without HTTP for each worker.`,
+      ...bundled,
     ]
   }
   return [
@@ -83,6 +91,7 @@ function nestInstall(layout: HostLayout): string[] {
     '       SequelizeAsyncModule.forRootAsync({ useFactory: () => ({ maxAttempts: 3 }) }),',
     '     and inject it where you enqueue: constructor(@InjectTasks() tasks: AsyncTasks).',
     '     config/async.cjs boots AppModule without HTTP for each worker.',
+    ...bundled,
   ]
 }
 

@@ -27,6 +27,8 @@ export interface TemplateData extends ActionData, PromptAnswers {
   compiled: boolean
   /** a NestJS app: the compiled AppModule file the worker boots */
   nestModule: string | null
+  /** a bundled Nest app: the bundle the worker runs in worker mode */
+  nestBundle: string | null
   /** the command that builds the app, e.g. `npm run build` */
   buildCommand: string
   importModels: boolean
@@ -75,6 +77,7 @@ export function templateData(
     modelsEntry: layout.modelsEntry,
     compiled: layout.compiled,
     nestModule: layout.nestModule,
+    nestBundle: layout.nestBundle,
     buildCommand: layout.hasBuildScript
       ? `${commands.run} build`
       : `${commands.exec} tsc -p ${layout.build?.tsconfig ?? 'tsconfig.json'}`,
