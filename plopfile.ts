@@ -19,8 +19,12 @@ export default function plopfile(plop: NodePlopAPI): void {
     description: 'background tasks for this Sequelize app (migration, script/async, configs)',
     prompts: promptQuestions(defaultAnswers(appName(plop.getDestBasePath()))),
     actions: (data) => {
-      const { migration, esm } = data as { migration: MigrationPlan | null; esm: boolean }
-      return plannedFiles(migration, esm)
+      const { migration, esm, nestModule } = data as {
+        migration: MigrationPlan | null
+        esm: boolean
+        nestModule: string | null
+      }
+      return plannedFiles(migration, esm, nestModule !== null)
     },
   })
 }

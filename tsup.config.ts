@@ -9,12 +9,26 @@ export default defineConfig([
     dts: true,
     sourcemap: true,
     // The builds below run in parallel with this one; keep their outputs.
-    clean: ['!cli.cjs*', '!daemon-entry.cjs*', '!plopfile.js*'],
+    clean: ['!cli.cjs*', '!daemon-entry.cjs*', '!plopfile.js*', '!nest.*'],
     target: 'node20',
     platform: 'node',
     splitting: false,
     // import.meta.url in the CJS build too (lazy createRequire of optional parts).
     shims: true,
+  },
+  // `sequelize-async/nest`: imports the package's own entry (external), so a
+  // Nest app and its worker share one runtime with the main entry; @nestjs/*
+  // are the app's.
+  {
+    entry: { nest: 'src/nest/index.ts' },
+    format: ['esm', 'cjs'],
+    dts: true,
+    sourcemap: true,
+    clean: false,
+    target: 'node20',
+    platform: 'node',
+    splitting: false,
+    external: ['sequelize-async', /^@nestjs\//],
   },
   // The commands behind a host's `script/async`, CommonJS only: daemonize2
   // (bundled in via src/daemon.cjs) needs CommonJS, and daemon-entry.cjs is

@@ -125,6 +125,36 @@ describe('a generated worker in an app that installs async its own way', () => {
     expect(runWorker(app).map((task) => task.status)).toEqual(['succeeded', 'succeeded'])
   })
 
+  it('names the class to register when a module the worker never loads installed async with it', () => {
+    const app = newApp('cjs-js')
+    rewrite(app, '// async is installed in newsletter.js, which the models entry does not load')
+    writeFileSync(
+      join(app.root, 'newsletter.js'),
+      `'use strict'
+const db = require('./models')
+const { installAsync } = require('sequelize-async')
+const Newsletter = { deliverAll: () => 'sent' }
+const tasks = installAsync(db.sequelize, { classes: { Newsletter } })
+tasks.classes.Newsletter.async('deliverAll').then(() => db.sequelize.close())
+`,
+    )
+    expect(createAsync(app).status).toBe(0)
+    app.node(['node_modules/.bin/sequelize-cli', 'db:migrate'])
+    app.node(['newsletter.js'])
+    const report = REPORT.replace('t.result', 't.error').replace(
+      'installationOf(db.sequelize)',
+      "require('sequelize-async').installAsync(db.sequelize)",
+    )
+    writeFileSync(join(app.root, 'report.js'), report)
+    const worked = app.run(process.execPath, ['script/async', 'work-off'])
+    expect(worked.status, worked.stdout + worked.stderr).toBe(0)
+    const [task] = JSON.parse(app.node(['report.js'])) as { status: string; result: string }[]
+    expect(task?.status).toBe('failed')
+    expect(task?.result).toContain(
+      'Register it with installAsync(sequelize, { classes: { Newsletter } }) or tasks.register() in the worker',
+    )
+  })
+
   it('says which file to change when the models entry exports no Sequelize instance', () => {
     const app = newApp('cjs-js')
     writeFileSync(

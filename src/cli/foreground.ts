@@ -40,7 +40,7 @@ export async function runWorker(options: RunOptions): Promise<void> {
       log(`${options.name}: ${signal} received, finishing running tasks (again to exit now)`)
       worker
         .stop()
-        .then(() => closeDatabase(tasks))
+        .then(() => closeDatabase(tasks, options.config))
         .then(
           () => exit(0, `${options.name}: stopped`),
           (error: unknown) => exit(1, `${options.name}: stop failed: ${describe(error)}`),
@@ -63,14 +63,18 @@ export async function workOff(config: HostConfig, flags: WorkerFlags, name: stri
   const tasks = await config.load()
   const worker = tasks.createWorker(workerSettings(config, flags, name))
   const counts = await worker.workOff()
-  await closeDatabase(tasks)
+  await closeDatabase(tasks, config)
   console.log(`${timestamp()} ${name}: ${counts.succeeded} succeeded, ${counts.failed} failed`)
   return counts
 }
 
-/** Closes the app's connection pool so the process can end on its own. */
-export async function closeDatabase(tasks: TasksHandle): Promise<void> {
-  await tasks.AsyncTask.sequelize?.close()
+/**
+ * Closes the app's connection pool so the process can end on its own:
+ * config/async.cjs close() when it has one (a Nest app context), else Sequelize's.
+ */
+export async function closeDatabase(tasks: TasksHandle, config?: HostConfig): Promise<void> {
+  if (config?.close) await config.close()
+  else await tasks.AsyncTask.sequelize?.close()
 }
 
 function exit(code: number, message: string): never {

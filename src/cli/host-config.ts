@@ -29,6 +29,8 @@ export interface TasksHandle {
 export interface HostConfig {
   /** Loads the app and returns its `installAsync(...)` result. */
   load(): TasksHandle | Promise<TasksHandle>
+  /** Closes what load() opened; default: the installation's Sequelize connection. */
+  close?(): Promise<void>
   worker?: WorkerSettings
   daemon?: { pidDir?: string; logDir?: string; stopTimeout?: number; startTimeout?: number }
 }

@@ -85,7 +85,7 @@ async function inspect(options: CliOptions, args: InspectArgs): Promise<number> 
   try {
     await runInspect(tasks, args)
   } finally {
-    await closeDatabase(tasks)
+    await closeDatabase(tasks, config)
   }
   return EXIT.ok
 }

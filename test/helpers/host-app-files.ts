@@ -3,8 +3,10 @@
 // TypeScript app with its paths in .sequelizerc. Both read DATABASE_URL, and
 // both enqueue from a model hook, as the README shows.
 
-/** Which host app. */
-export type HostKind = 'cjs-js' | 'esm-ts'
+import { tsHostAppFiles } from './host-app-ts-files.js'
+
+/** Which host app ('ts-dist' and 'nest': host-app-ts-files.ts). */
+export type HostKind = 'cjs-js' | 'esm-ts' | 'ts-dist' | 'nest'
 
 const CLI_CONFIG = JSON.stringify(
   Object.fromEntries(
@@ -138,6 +140,7 @@ const TSCONFIG = JSON.stringify(
 
 /** path → contents of the app's own files (before create-async runs). */
 export function hostAppFiles(kind: HostKind): Record<string, string> {
+  if (kind === 'ts-dist' || kind === 'nest') return tsHostAppFiles(kind)
   const deps = { sequelize: '^6', sqlite3: '*', pg: '*', mysql2: '*', 'sequelize-cli': '^6' }
   if (kind === 'cjs-js') {
     return {

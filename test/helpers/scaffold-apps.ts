@@ -7,6 +7,7 @@ import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll } from 'vitest'
 import { createHostApp, packPackage, removePack, type HostApp } from './host-app.js'
+import type { HostKind } from './host-app-files.js'
 
 export function useScaffoldApps() {
   let tarball: string
@@ -18,7 +19,7 @@ export function useScaffoldApps() {
     apps.forEach((app) => app.remove())
     removePack(tarball)
   })
-  const newApp = (kind: 'cjs-js' | 'esm-ts'): HostApp => {
+  const newApp = (kind: HostKind): HostApp => {
     const app = createHostApp(kind, tarball)
     apps.push(app)
     return app

@@ -2,6 +2,13 @@ import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { isAbsolute, join, relative, resolve, sep } from 'node:path'
 
+import {
+  compiledOf,
+  readTypeScriptBuild,
+  sourceOf,
+  type TypeScriptBuild,
+} from './typescript-build.js'
+
 /** What create-async learns about the host app before writing anything. */
 export interface HostLayout {
   root: string
@@ -12,12 +19,32 @@ export interface HostLayout {
   typescript: boolean
   packageManager: 'npm' | 'pnpm' | 'yarn' | 'bun'
   /** the rest are paths relative to root, with forward slashes */
+  /** where the migration is written: the source folder when .sequelizerc points at the build */
   migrationsDir: string
+  /** where sequelize-cli runs migrations from (.sequelizerc), e.g. dist/db/migrations */
+  migrationsRunDir: string
+  /** the migration is TypeScript, compiled by the app's build into migrationsRunDir */
+  migrationTypeScript: boolean
+  /** the file config/async.cjs loads: the compiled models entry when the app is built */
   modelsEntry: string
+  /** the models entry as the app's authors edit it (its source) */
+  modelsSource: string
+  /** modelsEntry is build output: the worker needs `build` to have run */
+  compiled: boolean
   /** the models entry must be loaded with import() rather than require() */
   importModels: boolean
   hasDotenv: boolean
   hasTsx: boolean
+  /** models declared with sequelize-typescript decorators */
+  sequelizeTypescript: boolean
+  /** a NestJS app: the compiled root module the worker boots, e.g. dist/app.module.js */
+  nestModule: string | null
+  /** a Nest app built into one bundle (nest-cli.json webpack): the bundle the worker runs */
+  nestBundle: string | null
+  /** the app's TypeScript build, when tsconfig.json emits */
+  build: TypeScriptBuild | null
+  /** package.json has a `build` script */
+  hasBuildScript: boolean
 }
 
 /** Paths the user gives on the command line instead of detection. */
@@ -34,6 +61,7 @@ export class NotASequelizeAppError extends Error {
 interface PackageJson {
   name?: string
   type?: string
+  scripts?: Record<string, string>
   dependencies?: Record<string, string>
   devDependencies?: Record<string, string>
   peerDependencies?: Record<string, string>
@@ -51,24 +79,71 @@ export function detectHostLayout(root: string, overrides: LayoutOverrides = {}):
   }
   const rc = readSequelizerc(root)
   const rel = (path: string) => toPosix(relative(root, resolve(root, path)))
-  const migrationsDir = rel(overrides.migrations ?? rc['migrations-path'] ?? 'migrations')
-  const modelsEntry = overrides.models
-    ? rel(overrides.models)
-    : findModelsEntry(root, rel(rc['models-path'] ?? 'models'), 'typescript' in deps)
+  const build = 'typescript' in deps ? readTypeScriptBuild(root) : null
+  // Paths of a .sequelizerc that points at the build (dist/…) map back to the
+  // source folder tsc compiles from: writing into dist/ is lost at the next build.
+  const toSource = (path: string) => (build && sourceOf(build, path)) ?? path
+  const migrationsRunDir = rel(overrides.migrations ?? rc['migrations-path'] ?? 'migrations')
+  const migrationsDir = toSource(migrationsRunDir)
+  const modelsDir = rel(rc['models-path'] ?? 'models')
+  const modelsSource = overrides.models
+    ? toSource(rel(overrides.models))
+    : findModelsEntry(root, toSource(modelsDir), 'typescript' in deps)
+  const sequelizeTypescript = 'sequelize-typescript' in deps
+  const nest = '@nestjs/core' in deps
+  // Decorators need the metadata only tsc emits (tsx does not), and a
+  // dist-path app runs its build anyway: such apps' workers load the build.
+  const useBuild =
+    build !== null &&
+    (sequelizeTypescript ||
+      nest ||
+      migrationsDir !== migrationsRunDir ||
+      toSource(modelsDir) !== modelsDir)
+  const compiledEntry = useBuild ? compiledOf(build, modelsSource) : null
+  const modelsEntry = compiledEntry ?? modelsSource
   const esm = pkg.type === 'module'
-  const typescript = /\.[cm]?ts$/.test(modelsEntry)
   return {
     root,
     name: slug(pkg.name ?? 'app'),
     esm,
-    typescript,
+    typescript: /\.[cm]?ts$/.test(modelsEntry),
     packageManager: detectPackageManager(root),
     migrationsDir,
+    migrationsRunDir,
+    migrationTypeScript: migrationsDir !== migrationsRunDir,
     modelsEntry,
+    modelsSource,
+    compiled: compiledEntry !== null,
     importModels: /\.m[jt]s$/.test(modelsEntry) || (esm && /\.[jt]s$/.test(modelsEntry)),
     hasDotenv: 'dotenv' in deps,
     hasTsx: 'tsx' in deps,
+    sequelizeTypescript,
+    nestModule: nest && build ? compiledOf(build, `${build.rootDir}/app.module.ts`) : null,
+    nestBundle: nest && build && bundledNest(root) ? `${build.outDir}/main.js` : null,
+    build,
+    hasBuildScript: typeof pkg.scripts?.build === 'string',
   }
+}
+
+/** nest-cli.json asks for webpack: `nest build` writes one dist/main.js. */
+function bundledNest(root: string): boolean {
+  const file = join(root, 'nest-cli.json')
+  if (!existsSync(file)) return false
+  try {
+    const options = (JSON.parse(readFileSync(file, 'utf8')) as NestCli).compilerOptions ?? {}
+    const builder = options.builder
+    return (
+      options.webpack === true ||
+      builder === 'webpack' ||
+      (typeof builder === 'object' && builder.type === 'webpack')
+    )
+  } catch {
+    return false
+  }
+}
+
+interface NestCli {
+  compilerOptions?: { webpack?: boolean; builder?: string | { type?: string } }
 }
 
 function readPackageJson(root: string): PackageJson {

@@ -20,7 +20,7 @@ export function coveredSteps(root: string, dir: string): Set<string> {
   const abs = join(root, dir)
   if (!existsSync(abs)) return covered
   for (const name of readdirSync(abs)) {
-    if (!name.endsWith('.cjs')) continue
+    if (!/\.(cjs|js|ts)$/.test(name)) continue
     const list = STEPS_LIST.exec(readFileSync(join(abs, name), 'utf8'))?.[1] ?? ''
     for (const [, step] of list.matchAll(QUOTED)) if (step) covered.add(step)
   }
@@ -36,6 +36,7 @@ export function planMigration(
   dir: string,
   packageSteps: readonly string[],
   now: Date,
+  language: 'cjs' | 'ts' = 'cjs',
 ): MigrationPlan | null {
   const covered = coveredSteps(root, dir)
   const steps = packageSteps.filter((step) => !covered.has(step))
@@ -43,8 +44,9 @@ export function planMigration(
   // The first migration keeps the conventional name; later ones say what they add.
   const what = covered.size === 0 ? 'create-async-tasks' : `async-${steps.at(-1)}`
   // .cjs: sequelize-cli loads .js/.cjs/.ts but skips .mjs, and .cjs runs in
-  // both CommonJS and "type": "module" hosts.
-  return { file: `${dir}/${migrationTimestamp(now)}-${what}.cjs`, steps }
+  // both CommonJS and "type": "module" hosts. .ts in the source folder of an
+  // app whose sequelize-cli runs the build's migrations: tsc compiles it there.
+  return { file: `${dir}/${migrationTimestamp(now)}-${what}.${language}`, steps }
 }
 
 /** sequelize-cli's YYYYMMDDHHmmss, in UTC as it uses. */

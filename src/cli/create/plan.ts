@@ -23,6 +23,14 @@ export interface TemplateData extends ActionData, PromptAnswers {
   /** `{1..N}`: brace expansion of the systemd instances to enable */
   workerRange: string
   modelsEntry: string
+  /** config/async.cjs loads the app's build output */
+  compiled: boolean
+  /** a NestJS app: the compiled AppModule file the worker boots */
+  nestModule: string | null
+  /** a bundled Nest app: the bundle the worker runs in worker mode */
+  nestBundle: string | null
+  /** the command that builds the app, e.g. `npm run build` */
+  buildCommand: string
   importModels: boolean
   esm: boolean
   typescript: boolean
@@ -36,11 +44,14 @@ export interface TemplateData extends ActionData, PromptAnswers {
 
 const TEMPLATES = fileURLToPath(new URL('../templates/', import.meta.url))
 
-const COMMANDS: Record<HostLayout['packageManager'], { install: string; exec: string }> = {
-  npm: { install: 'npm ci', exec: 'npx' },
-  pnpm: { install: 'pnpm install --frozen-lockfile', exec: 'pnpm exec' },
-  yarn: { install: 'yarn install --frozen-lockfile', exec: 'yarn' },
-  bun: { install: 'bun install --frozen-lockfile', exec: 'bunx' },
+const COMMANDS: Record<
+  HostLayout['packageManager'],
+  { install: string; exec: string; run: string }
+> = {
+  npm: { install: 'npm ci', exec: 'npx', run: 'npm run' },
+  pnpm: { install: 'pnpm install --frozen-lockfile', exec: 'pnpm exec', run: 'pnpm run' },
+  yarn: { install: 'yarn install --frozen-lockfile', exec: 'yarn', run: 'yarn run' },
+  bun: { install: 'bun install --frozen-lockfile', exec: 'bunx', run: 'bun run' },
 }
 
 /** The values the templates need, from the layout and the answers. */
@@ -64,6 +75,12 @@ export function templateData(
     exampleRepo: `git@example.com:you/${layout.name}.git`,
     workerRange: `{1..${answers.workers}}`,
     modelsEntry: layout.modelsEntry,
+    compiled: layout.compiled,
+    nestModule: layout.nestModule,
+    nestBundle: layout.nestBundle,
+    buildCommand: layout.hasBuildScript
+      ? `${commands.run} build`
+      : `${commands.exec} tsc -p ${layout.build?.tsconfig ?? 'tsconfig.json'}`,
     importModels: layout.importModels,
     esm: layout.esm,
     typescript: layout.typescript,
@@ -83,14 +100,26 @@ const file = (path: string, template: string, mode?: number): FileActionConfig =
 })
 
 /** The files create-async writes, in the order it reports them. */
-export function plannedFiles(migration: MigrationPlan | null, esm: boolean): FileActionConfig[] {
+export function plannedFiles(
+  migration: MigrationPlan | null,
+  esm: boolean,
+  nest: boolean,
+): FileActionConfig[] {
   return [
-    ...(migration ? [file(migration.file, 'migrations/create-async-tasks.cjs.hbs')] : []),
+    ...(migration
+      ? [
+          migration.file.endsWith('.ts')
+            ? file(migration.file, 'migrations/create-async-tasks.ts.hbs')
+            : file(migration.file, 'migrations/create-async-tasks.cjs.hbs'),
+        ]
+      : []),
     file('script/async', 'script/async.hbs', 0o755),
     // An extension-less file is an ES module in a "type": "module" app;
     // script/async is CommonJS, so its directory says so.
     ...(esm ? [file('script/package.json', 'script/package.json.hbs')] : []),
-    file('config/async.cjs', 'config/async.cjs.hbs'),
+    nest
+      ? file('config/async.cjs', 'config/async.nest.cjs.hbs')
+      : file('config/async.cjs', 'config/async.cjs.hbs'),
     file('config/async.pm2.config.cjs', 'config/async.pm2.config.cjs.hbs'),
     file('config/systemd/async-worker@.service', 'config/systemd/async-worker@.service.hbs'),
     file('config/deploy/async-commands.cjs', 'config/deploy/async-commands.cjs.hbs'),

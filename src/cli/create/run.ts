@@ -50,7 +50,13 @@ async function scaffold(options: CreateOptions, cwd: string): Promise<number> {
     defaultAnswers(layout.name),
     interactive,
   )
-  const migration = planMigration(cwd, layout.migrationsDir, await packageSteps(), new Date())
+  const migration = planMigration(
+    cwd,
+    layout.migrationsDir,
+    await packageSteps(),
+    new Date(),
+    layout.migrationTypeScript ? 'ts' : 'cjs',
+  )
   const run = { root: cwd, force: options.force, dryRun: options.dryRun }
   const data = templateData(layout, answers, run, migration, packageVersion())
   const { changes, failures } = await generator.runActions({ ...data, migration })
