@@ -98,9 +98,12 @@ export async function waitForPort(host, port, ms = 60_000, what = `${host}:${por
   }
 }
 
-/** Undoes everything, newest first; safe to call twice. */
-export function cleanup() {
-  while (undo.length > 0) {
+/** How many undo steps there are now: `cleanup(checkpoint())` later undoes only what came after. */
+export const checkpoint = () => undo.length
+
+/** Undoes everything (or everything after `to`), newest first; safe to call twice. */
+export function cleanup(to = 0) {
+  while (undo.length > to) {
     const fn = undo.pop()
     try {
       fn()

@@ -25,14 +25,15 @@ async function startNode(dir, i, fresh = true) {
       '--auth-root-authentication-method=normal',
       '--skip-test-db',
     ])
-  const socket = join(dir, `node${i}.sock`)
+  const runs = ownedDir(join(dir, `node${i}-run`), 'mysql') // socket and pid file
+  const socket = join(runs, `node${i}.sock`)
   const args = [
     '--no-defaults',
     `--datadir=${data}`,
     `--port=${port(i)}`,
     '--bind-address=127.0.0.1',
     `--socket=${socket}`,
-    `--pid-file=${join(dir, `node${i}.pid`)}`,
+    `--pid-file=${join(runs, `node${i}.pid`)}`,
     '--user=mysql',
     '--max-connections=400',
     '--skip-name-resolve',

@@ -72,6 +72,7 @@ export async function chaosDrain(label, db, settings, { placeWorker, outage, mon
     ok,
     evidence,
     outcome,
+    results,
     seen,
     summary: `${label}: ${ok ? 'PASS' : 'FAIL'} lost ${lost}, twice ${twice}, ${evidence.executions.length} runs for ${settings.tasks + settings.corrupt} tasks, drained in ${(outcome.drainedMs / 1000).toFixed(0)} s`,
   }

@@ -79,14 +79,15 @@ export async function startMariadb(dir, { name = 'maria', host = '127.0.0.1', po
     '--auth-root-authentication-method=normal',
     '--skip-test-db',
   ])
-  const socket = join(dir, `${name}.sock`)
+  const runs = ownedDir(join(dir, `${name}-run`), 'mysql') // socket and pid file
+  const socket = join(runs, `${name}.sock`)
   const args = [
     '--no-defaults',
     `--datadir=${data}`,
     `--port=${port}`,
     `--bind-address=${host}`,
     `--socket=${socket}`,
-    `--pid-file=${join(dir, `${name}.pid`)}`,
+    `--pid-file=${join(runs, `${name}.pid`)}`,
     '--user=mysql',
     '--max-connections=400',
     '--skip-name-resolve',
