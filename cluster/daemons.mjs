@@ -4,7 +4,7 @@
 // exit, Ctrl-C and SIGTERM, so an interrupted run leaves no server, no
 // namespace and no data directory behind.
 import { execFileSync, spawn } from 'node:child_process'
-import { chmodSync, mkdtempSync, openSync, closeSync, rmSync } from 'node:fs'
+import { chmodSync, mkdtempSync, openSync, closeSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { connect as netConnect } from 'node:net'
@@ -26,12 +26,29 @@ export function onCleanup(fn) {
   undo.push(fn)
 }
 
-const alive = (pid) => {
+// Whether any process of the group is left (runuser may end before the
+// server it ran). A daemon that ended is a zombie until Node reaps it, which
+// it cannot do while cleanup blocks the event loop: a zombie counts as gone.
+const alive = (pgid) =>
+  readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .some((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+        const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+        return Number(pgrp) === pgid && state !== 'Z'
+      } catch {
+        return false // ended while we looked
+      }
+    })
+
+/** SIGKILLs a PostgreSQL server by its data directory (Patroni starts it in a group of its own). */
+export function killPostmaster(data) {
   try {
-    process.kill(pid, 0)
-    return true
+    const pid = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0])
+    if (pid > 0) process.kill(pid, 'SIGKILL')
   } catch {
-    return false
+    // not running
   }
 }
 

@@ -7,7 +7,17 @@
 // then asynchronous (the last commits before the crash may be).
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { checkpoint, cleanup, runDir, start, stopSync, waitForPort, sleep } from './daemons.mjs'
+import {
+  checkpoint,
+  cleanup,
+  killPostmaster,
+  onCleanup,
+  runDir,
+  start,
+  stopSync,
+  waitForPort,
+  sleep,
+} from './daemons.mjs'
 import { createDatabase, ownedDir, pgBin } from './servers.mjs'
 import { chaosDrain, chaosSettings, open } from './scenario.mjs'
 
@@ -154,7 +164,10 @@ async function round(short, synchronous) {
   const scope = `sa-${mode}-${process.pid}`
   const patronis = {}
   for (const i of [1, 2]) {
-    patronis[node(i).port] = start(
+    const data = join(dir, node(i).name, 'data')
+    onCleanup(() => killPostmaster(data)) // after Patroni's own stop, whatever is left
+    patronis[node(i).port] = { data }
+    patronis[node(i).port].daemon = start(
       dir,
       node(i).name,
       '/usr/bin/patroni',
@@ -186,7 +199,9 @@ async function round(short, synchronous) {
   const outage = async () => {
     const down = Date.now()
     const old = await primary()
-    stopSync({ ...patronis[old], stopSignal: 'SIGKILL' }, 2000) // Patroni and its PostgreSQL, no goodbye
+    // Patroni and its PostgreSQL, with no goodbye (PostgreSQL is not in Patroni's process group).
+    stopSync({ ...patronis[old].daemon, stopSignal: 'SIGKILL' }, 2000)
+    killPostmaster(patronis[old].data)
     const now = await waitFor('a new primary through HAProxy', async () => {
       const p = await primary()
       return p && p !== old ? p : null
