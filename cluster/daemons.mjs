@@ -4,7 +4,15 @@
 // exit, Ctrl-C and SIGTERM, so an interrupted run leaves no server, no
 // namespace and no data directory behind.
 import { execFileSync, spawn } from 'node:child_process'
-import { chmodSync, mkdtempSync, openSync, closeSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import {
+  chmodSync,
+  mkdtempSync,
+  openSync,
+  closeSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { connect as netConnect } from 'node:net'
