@@ -32,6 +32,10 @@ if (process.getuid?.() !== 0) {
 // Undo everything on any way out; the workers stop when their IPC channel closes.
 process.on('exit', cleanup)
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => process.exit(130))
+process.on('uncaughtException', (err) => {
+  console.error(err)
+  process.exit(1) // through the cleanup above
+})
 
 // The package under test: a snapshot of dist/, as chaos/run.mjs takes it.
 const root = fileURLToPath(new URL('..', import.meta.url))
