@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { fileURLToPath } from 'node:url'
 import { cleanup, onCleanup } from './daemons.mjs'
+import { ensurePackages } from './packages.mjs'
 
 const ENGINES = ['pgbouncer', 'hosts', 'patroni', 'galera']
 const { values } = parseArgs({
@@ -54,6 +55,7 @@ console.log(
       .map((l) => l.toFixed(1))
       .join(' ')}`,
 )
+ensurePackages(values.engine)
 const engine = await import(`./${values.engine}.mjs`)
 let rows
 try {
