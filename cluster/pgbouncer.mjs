@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
-import { runDir, start, stopSync, waitForPort } from './daemons.mjs'
+import { runDir, sleep, start, stopSync, waitForPort } from './daemons.mjs'
 import { createDatabase, startPostgres } from './servers.mjs'
 import { chaosDrain, chaosSettings, sampler } from './scenario.mjs'
 
@@ -36,6 +36,7 @@ pool_mode = transaction
 default_pool_size = ${POOL}
 max_client_conn = 1000
 server_reset_query =
+server_login_retry = 2
 ignore_startup_parameters = extra_float_digits
 logfile =
 pidfile =
@@ -52,11 +53,30 @@ async function admin(sql) {
     user: 'postgres',
     database: 'pgbouncer',
   })
+  c.on('error', () => undefined) // a refusal also rejects the calls below
   await c.connect()
   try {
     return (await c.query(sql)).rows
   } finally {
     await c.end()
+  }
+}
+
+async function servedAgain(database, ms = 60_000) {
+  const until = Date.now() + ms
+  for (;;) {
+    const c = new pg.Client({ host: '127.0.0.1', port: BOUNCER_PORT, user: 'postgres', database })
+    c.on('error', () => undefined) // a refusal also rejects the call below
+    try {
+      await c.connect()
+      await c.query('SELECT 1')
+      return
+    } catch (err) {
+      if (Date.now() > until) throw new Error(`PgBouncer did not serve again: ${err.message}`)
+      await sleep(200)
+    } finally {
+      await c.end().catch(() => undefined)
+    }
   }
 }
 
@@ -120,6 +140,9 @@ export async function run({ short }) {
     stopSync(current)
     current = await server.restart()
     await waitForPort('127.0.0.1', PG_PORT, 60_000, 'PostgreSQL after restart')
+    // Back for the workers only once PgBouncer logs in again: after a failed
+    // login it waits server_login_retry before the next.
+    await servedAgain(db.name)
     return { down, up: Date.now(), how: 'PostgreSQL fast shutdown + start behind PgBouncer' }
   }
   // Server connections the pool opened, and client connections it carried.
