@@ -18,8 +18,8 @@ const between = (lo, hi) => lo + Math.random() * (hi - lo)
 const pick = (list) => list[Math.floor(Math.random() * list.length)]
 
 /** Creates the schema and enqueues `n` tasks due evenly over `windowMs`. */
-export async function prepare(db, { tasks: n, windowMs }) {
-  const sequelize = connect(db.config)
+export async function prepare(db, { tasks: n, windowMs, kind = kindOf, pool }) {
+  const sequelize = connect(db.config, pool ? { pool } : {})
   const app = installAsync(sequelize, { classes: { Chaos: chaosTarget('/dev/null', () => ({})) } })
   await app.migrate()
   await installAudit(sequelize)
@@ -27,9 +27,9 @@ export async function prepare(db, { tasks: n, windowMs }) {
   const batch = async (from) =>
     sequelize.transaction(async (transaction) => {
       for (let i = from; i < Math.min(n, from + 1000); i++) {
-        const kind = kindOf(i)
+        const k = kind(i)
         const scheduledAt = new Date(start + (i / n) * windowMs)
-        await app.classes.Chaos.async(kind, { ...KINDS[kind].options(i), scheduledAt, transaction })
+        await app.classes.Chaos.async(k, { ...KINDS[k].options(i), scheduledAt, transaction })
       }
     })
   // Batches side by side on a server; SQLite has one writer anyway.
@@ -58,7 +58,11 @@ export async function unleash(db, AsyncTask, opts) {
   const spawnWorker = (slot) => {
     const file = join(dir, `worker-${slot}-${++generation}.log`)
     const fd = openSync(file, 'a')
+    // A cluster run (cluster/run.mjs) may start a slot's worker elsewhere: in
+    // a network namespace (execPath), against another node (env).
+    const where = opts.placeWorker?.(slot) ?? {}
     const child = fork(WORKER, [], {
+      ...(where.execPath ? { execPath: where.execPath } : {}),
       env: {
         ...process.env,
         CHAOS_DB: JSON.stringify(db.config),
@@ -66,6 +70,7 @@ export async function unleash(db, AsyncTask, opts) {
         CHAOS_SLOT: String(slot),
         CHAOS_LEASE_MS: String(opts.leaseMs),
         CHAOS_CONCURRENCY: String(opts.concurrency),
+        ...where.env,
       },
       stdio: ['ignore', fd, fd, 'ipc'],
     })
@@ -162,7 +167,7 @@ export async function unleash(db, AsyncTask, opts) {
         }
       })(),
     )
-  if (!opts.calm) {
+  if (!opts.calm && opts.kills !== false) {
     every(opts.killEvery[0], opts.killEvery[1], kill)
     every(opts.termEvery[0], opts.termEvery[1], term)
   }
@@ -171,7 +176,7 @@ export async function unleash(db, AsyncTask, opts) {
     if (opts.calm) return
     log(`  ${db.dialect}: database outage starts`)
     try {
-      outageDone = await outage(db)
+      outageDone = await (opts.outage ?? outage)(db)
       events.push({ t: outageDone.down, what: 'db-down', how: outageDone.how })
       events.push({ t: outageDone.up, what: 'db-up' })
       log(

@@ -40,6 +40,11 @@ function readLogs(procs) {
       if ((m = / LOST (\d+): /.exec(line))) entry.lost.push(Number(m[1]))
       else if ((m = / RELEASE .*handed back: ([\d, ]+)/.exec(line)))
         entry.released.push(...m[1].split(', ').map(Number))
+      // Stopped while the database was away: handed back by its lease running out.
+      else if (
+        (m = /the outcome of task (\d+) was not stored before the worker stopped/.exec(line))
+      )
+        entry.released.push(Number(m[1]))
       else if (/ ERROR |LISTEN connection lost/.test(line)) {
         entry.errors++
         entry.errorKinds.push(errorKind(line))

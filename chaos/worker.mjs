@@ -19,6 +19,8 @@ const tasks = installAsync(sequelize, {
   // test/reliability.test.ts.
   maxInterruptions: 20,
   backoff: (attempt) => 100 * attempt,
+  // Behind a pooler in transaction mode (cluster/run.mjs --engine=pgbouncer).
+  ...(env.CHAOS_LISTEN_URL ? { listenUrl: env.CHAOS_LISTEN_URL } : {}),
 })
 const worker = tasks.createWorker({
   concurrency: Number(env.CHAOS_CONCURRENCY),

@@ -29,6 +29,8 @@ export interface Settings {
   logger: Logger
   /** How long finished tasks are kept; false keeps them forever. */
   retention: Required<Retention> | false
+  /** PostgreSQL: a direct connection for LISTEN, when Sequelize's goes through a pooler. */
+  listenUrl: string | undefined
   /** Queue limits from installAsync's `queues` (applied by workers at start). */
   queueLimits: Map<string, StoredLimits>
 }

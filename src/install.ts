@@ -77,6 +77,14 @@ export interface InstallOptions<C extends Record<string, object> = Record<string
    * and a registered tracer provider. Default false: the API is not loaded.
    */
   tracing?: boolean
+  /**
+   * PostgreSQL: where workers LISTEN for new tasks, when Sequelize connects
+   * through a pooler in transaction mode (PgBouncer), which cannot carry
+   * LISTEN: a direct `postgres://` URL to the same database. Without it a
+   * worker checks that a NOTIFY reaches it and otherwise probes for work
+   * every 100 ms, saying so in its log (docs/scaling.md).
+   */
+  listenUrl?: string
   /** The run-time histogram of `tasks.metrics()`. */
   metrics?: MetricsOptions
   /**
@@ -151,6 +159,21 @@ export interface AsyncTasks<C extends Record<string, object> = Record<string, ob
   metrics(): Promise<string>
 }
 
+function checkListenUrl(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined
+  let protocol = ''
+  try {
+    protocol = new URL(url).protocol
+  } catch {
+    // reported below
+  }
+  if (protocol !== 'postgres:' && protocol !== 'postgresql:')
+    throw new AsyncTaskError(
+      `installAsync option listenUrl must be a postgres:// URL; got ${JSON.stringify(url)}.`,
+    )
+  return url
+}
+
 function settingsFrom(options: InstallOptions): Settings {
   const int = (name: string, value: number | undefined, fallback: number): number => {
     const v = value ?? fallback
@@ -169,6 +192,7 @@ function settingsFrom(options: InstallOptions): Settings {
     logger: options.logger ?? consoleLogger,
     retention: resolveRetention(options.retention),
     queueLimits: checkConfiguredLimits(options.queues),
+    listenUrl: checkListenUrl(options.listenUrl),
   }
 }
 

@@ -50,6 +50,22 @@ export class Recorder {
     private readonly hooks: RecorderHooks,
   ) {}
 
+  /**
+   * The worker stops with outcomes still unsaved (the database is away):
+   * each is given up now and said so, before the process may exit, since the
+   * retry that would notice may never wake up again.
+   */
+  close(): void {
+    this.closing = true
+    for (const id of [...this.unsaved]) {
+      this.unsaved.delete(id)
+      this.hooks.fault(
+        `the outcome of task ${id} was not stored before the worker stopped; its lease runs out and it runs again`,
+        new Error('worker stopped'),
+      )
+    }
+  }
+
   /** Reports a written batch; the ids not in `owned` had lost their lease. */
   settle(batch: Ending[], done: Completed): void {
     for (const ending of batch) {
@@ -82,7 +98,10 @@ export class Recorder {
     let err = first
     for (let delay = 10; ;) {
       if (isOutage(err)) {
-        if (this.closing) return this.abandon(ending, err, 'after the worker stopped')
+        if (this.closing)
+          return this.unsaved.has(id)
+            ? this.abandon(ending, err, 'after the worker stopped')
+            : undefined
         this.hooks.fault(`saving the outcome of task ${id} failed (retrying in ${delay} ms)`, err)
         await sleep(delay)
         delay = Math.min(delay * 2, 5000)

@@ -125,7 +125,7 @@ export class Slots {
 
   /** Outcome writes give up retrying (the worker has stopped). */
   close(): void {
-    this.recorder.closing = true
+    this.recorder.close()
   }
 
   private notify(): void {

@@ -78,7 +78,10 @@ export class Waiters {
         }
         const tick = (): void => {
           void probe().then(() => {
-            delay = Math.min(Math.round(delay * 1.5), postgres && this.listener ? 5000 : 2000)
+            delay = Math.min(
+              Math.round(delay * 1.5),
+              postgres && this.listener?.active ? 5000 : 2000,
+            )
             timer = setTimeout(tick, delay)
           })
         }
@@ -117,7 +120,7 @@ export class Waiters {
           this.ctx.sequelize,
           (payload) => this.onFinished(payload === '' ? null : payload.split(',').map(Number)),
           this.ctx.settings.logger,
-          FINISHED_CHANNEL,
+          { channel: FINISHED_CHANNEL, url: this.ctx.settings.listenUrl },
         )
       }
     }

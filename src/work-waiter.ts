@@ -1,7 +1,8 @@
 /**
  * How an idle worker learns that work is due, cheapest first: an enqueue in
  * its own process wakes it directly (after commit, when in a transaction);
- * on PostgreSQL the insert trigger's NOTIFY wakes it; otherwise it probes
+ * on PostgreSQL the insert trigger's NOTIFY wakes it (on `listenUrl` if
+ * given: a pooler in transaction mode does not deliver it); otherwise it probes
  * the claim index every `probeInterval` while it has free slots (a read, no
  * lock: on SQLite it does not take the write lock a claim needs); and every
  * `pollInterval` it looks anyway (upkeep and a claim).
@@ -31,7 +32,8 @@ export class WorkWaiter {
   open(): void {
     this.ctx.events.on('enqueued', this.onEnqueued)
     if (this.ctx.dialect === 'postgres' && this.options.listen) {
-      this.listener = listen(this.ctx.sequelize, () => this.wake(), this.ctx.settings.logger)
+      const { logger, listenUrl } = this.ctx.settings
+      this.listener = listen(this.ctx.sequelize, () => this.wake(), logger, { url: listenUrl })
     }
   }
 
@@ -99,7 +101,9 @@ export class WorkWaiter {
   private probeEvery(): number {
     const { probeInterval } = this.options
     if (probeInterval !== undefined) return probeInterval
-    return this.listener ? 0 : 100 // LISTEN/NOTIFY wakes the worker instead
+    // LISTEN/NOTIFY wakes the worker instead, once a NOTIFY is known to arrive
+    // (not before the check, not while reconnecting, not behind a pooler).
+    return this.listener?.active ? 0 : 100
   }
 
   /**
