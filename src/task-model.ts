@@ -9,6 +9,7 @@ import {
   type CreationOptional,
   type InferAttributes,
   type InferCreationAttributes,
+  type ModelAttributeColumnOptions,
   type ModelStatic,
   type Sequelize,
 } from 'sequelize'
@@ -218,38 +219,8 @@ export function defineTaskModel(
       traceContext: { type: DataTypes.STRING(600), allowNull: true, field: 'trace_context' },
       progress: { type: DataTypes.DOUBLE, allowNull: true },
       progressNote: { type: DataTypes.STRING(200), allowNull: true, field: 'progress_note' },
-      cancelRequested: {
-        type: DataTypes.SMALLINT,
-        allowNull: false,
-        defaultValue: 0,
-        field: 'cancel_requested',
-        get(this: AsyncTask): boolean {
-          return Number(this.getDataValue('cancelRequested')) === 1
-        },
-        // Stored as 0/1 (SMALLINT on every dialect); a copied row carries the boolean.
-        set(this: AsyncTask, value: unknown) {
-          this.setDataValue(
-            'cancelRequested',
-            (value === true || Number(value) === 1 ? 1 : 0) as never,
-          )
-        },
-      },
-      hasDependents: {
-        type: DataTypes.SMALLINT,
-        allowNull: false,
-        defaultValue: 0,
-        field: 'has_dependents',
-        get(this: AsyncTask): boolean {
-          return Number(this.getDataValue('hasDependents')) === 1
-        },
-        // Stored as 0/1 (SMALLINT on every dialect); a copied row carries the boolean.
-        set(this: AsyncTask, value: unknown) {
-          this.setDataValue(
-            'hasDependents',
-            (value === true || Number(value) === 1 ? 1 : 0) as never,
-          )
-        },
-      },
+      cancelRequested: flag('cancelRequested', 'cancel_requested'),
+      hasDependents: flag('hasDependents', 'has_dependents'),
       lockedBy: { type: DataTypes.STRING(255), allowNull: true, field: 'locked_by' },
       lockedUntil: { type: DataTypes.DATE(3), allowNull: true, field: 'locked_until' },
       startedAt: { type: DataTypes.DATE(3), allowNull: true, field: 'started_at' },
@@ -267,6 +238,25 @@ export function defineTaskModel(
     writable: true,
   })
   return TaskModel
+}
+
+/** A 0/1 flag column (SMALLINT on every dialect) read as a boolean; a copied row's boolean is stored as 0/1. */
+function flag(
+  name: 'cancelRequested' | 'hasDependents',
+  field: string,
+): ModelAttributeColumnOptions {
+  return {
+    type: DataTypes.SMALLINT,
+    allowNull: false,
+    defaultValue: 0,
+    field,
+    get(this: AsyncTask): boolean {
+      return Number(this.getDataValue(name)) === 1
+    },
+    set(this: AsyncTask, value: unknown) {
+      this.setDataValue(name, (value === true || Number(value) === 1 ? 1 : 0) as never)
+    },
+  }
 }
 
 // BIGINT ids come back as strings from pg and mysql2; tasks are numbered well
