@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DataTypes, Model, type ModelStatic, type Sequelize } from 'sequelize'
 import {
+  AsyncTask as AsyncTaskModel,
   EnqueueError,
   installAsync,
   type AsyncTask,
@@ -148,6 +149,24 @@ describe.each(dialects)('workflows on %s', (dialect) => {
     await child.reload()
     expect(child.status).toBe('cancelled')
     expect(child.error).toMatch(/was cancelled/)
+  })
+
+  it('deleting a pending parent cancels its waiting children in the same transaction', async () => {
+    const parent = await order.async('charge', {
+      args: [3],
+      scheduledAt: new Date(Date.now() + 3_600_000),
+    })
+    const child = await order.async('receipt', { after: parent })
+    const grandchild = await order.async('feedback', { after: child })
+    // What the dashboard's and the CLI's delete call.
+    expect(
+      await (tasks.AsyncTask as unknown as typeof AsyncTaskModel).lifecycle.remove([parent.id]),
+    ).toBe(1)
+    await Promise.all([child.reload(), grandchild.reload()])
+    expect(child.status).toBe('cancelled')
+    expect(child.error).toMatch(new RegExp(`task ${parent.id}, which it runs after, was deleted`))
+    expect(grandchild.status).toBe('cancelled')
+    expect(grandchild.error).toMatch(new RegExp(`task ${child.id} .*was cancelled`))
   })
 
   it('retrying a cancelled parent, then its cancelled child, runs the chain again', async () => {

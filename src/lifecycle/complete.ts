@@ -152,25 +152,21 @@ function rowValues(
 const COLUMNS = ['id', 'kind', 'result', 'error', 'history', 'delay_ms', 'run_at', 'started_at']
 
 /** What the rows an outcome write returned say (id, status, has_dependents, watched). */
-export function completedFrom(
-  rows: Array<Record<string, unknown>>,
-  kinds: Map<number, string>,
-): Completed {
+export function completedFrom(rows: Array<Record<string, unknown>>): Completed {
   const done: Completed = { owned: new Set(), cancelled: new Set(), parents: [], watched: [] }
   for (const row of rows) {
     const id = Number(row.id)
     done.owned.add(id)
     const status = String(row.status)
+    // A retry or snooze: pending again, nothing follows yet.
     if (status === 'pending') continue
-    if (status === 'cancelled' && kinds.get(id) !== 'c') done.cancelled.add(id)
+    // The worker never sends a cancel: a cancelled row is one whose cancel was requested.
+    if (status === 'cancelled') done.cancelled.add(id)
     if (Number(row.has_dependents) === 1) done.parents.push(id)
     if (Number(row.watched) === 1) done.watched.push(id)
   }
   return done
 }
-
-const kindsOf = (batch: Finished[]): Map<number, string> =>
-  new Map(batch.map((f) => [f.id, KIND[f.kind]]))
 
 /**
  * Writes a batch on one connection; resolves to the ids that were still
@@ -187,13 +183,13 @@ export async function completeOn(
   date: (d: Date) => unknown,
   locking = false,
 ): Promise<Completed> {
-  if (batch.length === 0) return completedFrom([], new Map())
+  if (batch.length === 0) return completedFrom([])
   if (dialect === 'postgres') {
     const { rows } = await exec(`WITH ${completeCtes()} SELECT * FROM done`, {
       ...completeArrays(batch),
       workerId,
     })
-    return completedFrom(rows, kindsOf(batch))
+    return completedFrom(rows)
   }
   const now = Date.now()
   const values: Values = { workerId, now: date(new Date(now)) }
@@ -204,10 +200,10 @@ export async function completeOn(
       FROM v WHERE t.id = v.id AND ${GUARD}
       RETURNING id, status, has_dependents, watched`
     const result = await exec(sql, values)
-    return completedFrom(result.rows, kindsOf(batch))
+    return completedFrom(result.rows)
   }
   const owned = await completeMysql(exec, batch, values, date, now, locking)
-  if (owned.size === 0) return completedFrom([], new Map())
+  if (owned.size === 0) return completedFrom([])
   // No RETURNING here: the rows that ended unlike the run said, or that
   // others wait on, by primary key in the same transaction.
   const { rows } = await exec(
@@ -215,7 +211,7 @@ export async function completeOn(
      WHERE id IN (:ids) AND (status = 'cancelled' OR has_dependents = 1 OR watched = 1)`,
     { ids: [...owned] },
   )
-  const done = completedFrom(rows, kindsOf(batch))
+  const done = completedFrom(rows)
   for (const id of owned) done.owned.add(id)
   return done
 }

@@ -26,10 +26,9 @@ import { DependencyError, EnqueueError } from '../errors.js'
 import { serialize } from '../serializer.js'
 import type { Exec, Row } from './connection.js'
 import { inList, isMysql, NOW, type Dialect } from './dialect.js'
+import { strOrNull } from './row.js'
 
-/** A text column's value (drivers may hand back numbers or Buffers). */
-const text = (v: unknown): string =>
-  typeof v === 'string' ? v : Buffer.isBuffer(v) ? v.toString('utf8') : String(v)
+const text = (v: unknown): string => strOrNull(v) ?? ''
 
 const lock = (d: Dialect): string => (d === 'sqlite' ? '' : ' FOR UPDATE')
 

@@ -54,6 +54,7 @@ export type { Completed } from './complete.js'
 export type { Decided, Released } from './deps.js'
 export { FINISHED_CHANNEL } from './live.js'
 export { fromDb, labelOf, toInstance, type TaskRow } from './row.js'
+import { strOrNull } from './row.js'
 
 export class Lifecycle extends OperatorTransitions {
   /** Told which queues got due work when waiting tasks were released (wakes this process's workers). */
@@ -128,10 +129,6 @@ export class Lifecycle extends OperatorTransitions {
     return retried
   }
 
-  protected override childrenLeft(parents: number[]): Promise<unknown> {
-    return this.decideChildren(parents)
-  }
-
   /** The waiting children of `parents`, decided (after the parents ended). */
   async decideChildren(parents: number[]): Promise<Decided> {
     if (parents.length === 0) return { released: [], cancelled: [] }
@@ -155,13 +152,8 @@ export class Lifecycle extends OperatorTransitions {
     const { rows } = await this.retrying(() => this.connections.run(PARENT_RESULTS, { id }))
     return rows.map((row) => ({
       id: Number(row.parent_id),
-      status: typeof row.status === 'string' ? row.status : null,
-      resultJson:
-        row.result === null || row.result === undefined
-          ? null
-          : Buffer.isBuffer(row.result)
-            ? row.result.toString('utf8')
-            : String(row.result as string),
+      status: strOrNull(row.status),
+      resultJson: strOrNull(row.result),
     }))
   }
 

@@ -94,30 +94,12 @@ export class OperatorTransitions extends LifecycleBase {
    * of its key, and tasks waiting on it are cancelled in turn.
    */
   async cancel(ids: number[]): Promise<number> {
-    const done = await this.leaving(ids, cancelSql(this.dialect), (row) => row.status === 'pending')
-    if (done > 0) await this.childrenLeft(ids)
-    return done
+    return this.leaving(ids, cancelSql(this.dialect), (row) => row.status === 'pending')
   }
 
   /** remove: gone, unless running; as cancel for its key and the tasks waiting on it. */
-  async remove(ids: number[]): Promise<number> {
-    const done = await this.leaving(ids, removeSql(this.dialect), (row) => row.status !== 'running')
-    if (done > 0) {
-      await this.write(
-        `DELETE FROM async_dependencies WHERE ${inList(this.dialect, 'task_id', 'ids')}`,
-        {
-          ids,
-        },
-      )
-      await this.childrenLeft(ids)
-    }
-    return done
-  }
-
-  /** The waiting children of tasks that left (Lifecycle decides them). */
-  protected childrenLeft(parents: number[]): Promise<unknown> {
-    void parents
-    return Promise.resolve()
+  remove(ids: number[]): Promise<number> {
+    return this.leaving(ids, removeSql(this.dialect), (row) => row.status !== 'running', true)
   }
 
   /**
@@ -166,17 +148,24 @@ export class OperatorTransitions extends LifecycleBase {
     }
     const freed = permitsOf(held.rows, () => true)
     if (freed.size > 0) await settleKeysOn(exec, this.dialect, this.date, [...freed.keys()], freed)
-    // Tasks that waited on the cancelled ones are cancelled in the same transaction.
-    const cancelled = held.rows.map((row) => Number(row.id))
-    const { rows: children } = await exec(childrenSql(this.dialect), { ids: cancelled })
-    if (children.length > 0) {
-      const ids = children.map((row) => Number(row.task_id))
-      await decideOn(exec, this.dialect, this.date(new Date()), ids)
-    }
+    await this.cancelChildrenOn(
+      exec,
+      held.rows.map((row) => Number(row.id)),
+    )
     return done
   }
 
-  private leaving(ids: number[], sql: string, leaves: (row: Row) => boolean): Promise<number> {
+  /**
+   * Tasks leave (cancel, remove) in one transaction with what follows: their
+   * key permits go to the next blocked tasks, and the tasks waiting on them
+   * (`after`) are cancelled, naming them.
+   */
+  private leaving(
+    ids: number[],
+    sql: string,
+    leaves: (row: Row) => boolean,
+    removed = false,
+  ): Promise<number> {
     if (ids.length === 0) return Promise.resolve(0)
     return this.retrying(() =>
       this.connections.transaction(async (exec) => {
@@ -185,9 +174,31 @@ export class OperatorTransitions extends LifecycleBase {
         const freed = permitsOf(held.rows, leaves)
         if (freed.size > 0)
           await settleKeysOn(exec, this.dialect, this.date, [...freed.keys()], freed)
+        if (done > 0) {
+          const left = held.rows.filter(leaves).map((row) => Number(row.id))
+          // A removed task's own links go with it; links to it stay, so its
+          // children see a parent that is gone.
+          if (removed)
+            await exec(
+              `DELETE FROM async_dependencies WHERE ${inList(this.dialect, 'task_id', 'ids')}`,
+              {
+                ids: left,
+              },
+            )
+          await this.cancelChildrenOn(exec, left)
+        }
         return done
       }),
     )
+  }
+
+  /** The waiting children of tasks that just left, decided (cancelled) on the same connection. */
+  private async cancelChildrenOn(exec: Exec, parents: number[]): Promise<void> {
+    if (parents.length === 0) return
+    const { rows } = await exec(childrenSql(this.dialect), { ids: parents })
+    if (rows.length === 0) return
+    const children = rows.map((row) => Number(row.task_id))
+    await decideOn(exec, this.dialect, this.date(new Date()), children)
   }
 
   /** retry: failed | cancelled → pending; a task with a concurrency key is admitted when its key has room. */

@@ -58,7 +58,7 @@ const num = (v: unknown): number => Number(v)
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v))
 const str = (v: unknown): string => String(v)
 /** Text columns: a string, or a Buffer from drivers that return binary collations so. */
-function strOrNull(v: unknown): string | null {
+export function strOrNull(v: unknown): string | null {
   if (v === null || v === undefined) return null
   if (typeof v === 'string') return v
   if (typeof v === 'number' || typeof v === 'bigint') return String(v)

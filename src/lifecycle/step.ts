@@ -49,7 +49,7 @@ async function stepPostgres(exec: Exec, batch: Finished[], request: ClaimRequest
   })
   const done = (rows[0]?.done_rows as Array<Record<string, unknown>> | null) ?? []
   const claimed = rows.filter((row) => row.id !== null).map(fromDb)
-  return { ...completedFrom(done, new Map()), claimed: claimed.sort(byClaimOrder) }
+  return { ...completedFrom(done), claimed: claimed.sort(byClaimOrder) }
 }
 
 /** The permits (bit 1: key, 2: queue) freed by the outcomes that were stored, per key or queue. */
