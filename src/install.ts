@@ -20,6 +20,7 @@ import { Registry } from './registry.js'
 import { Lifecycle } from './lifecycle/index.js'
 import { Waiters } from './wait.js'
 import { tuneSqlite } from './sqlite-tuning.js'
+import { guardConnections } from './connection-guard.js'
 import { dashboard, type DashboardHandler, type DashboardOptions } from './dashboard/index.js'
 import { defineTaskModel, type AsyncTask } from './task-model.js'
 import type { AsyncCapable, MethodArgs, MethodName } from './typing.js'
@@ -257,6 +258,7 @@ export function installAsync<C extends Record<string, object> = Record<string, n
   remember(ctx)
   patchModels()
   cancelOnDestroy(ctx, onDestroy)
+  guardConnections(sequelize)
   const sqliteReady = dialect === 'sqlite' ? tuneSqlite(sequelize) : Promise.resolve()
   sqliteReady.catch(() => undefined) // surfaced by migrate() if it matters
   const register = <T extends object>(name: string, target: T): T & AsyncCapable<T> => {
