@@ -12,8 +12,11 @@ const URLS = {
   mysql: process.env.ASYNC_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test',
 }
 
-/** `options`: extra Sequelize options (pool, logging, benchmark). */
-export async function openLocalApp(dialect, label, options = {}) {
+/**
+ * `options`: extra Sequelize options (pool, logging, benchmark); `install`:
+ * extra installAsync options.
+ */
+export async function openLocalApp(dialect, label, options = {}, install = {}) {
   const base = { logging: false, ...options }
   if (dialect !== 'sqlite' && !URLS[dialect]) throw new Error(`unknown dialect ${dialect}`)
   const sequelize =
@@ -31,7 +34,7 @@ export async function openLocalApp(dialect, label, options = {}) {
     }
   }
   Order.init({ total: DataTypes.INTEGER }, { sequelize })
-  const tasks = installAsync(sequelize, { logger: { info() {}, error: console.error } })
+  const tasks = installAsync(sequelize, { logger: { info() {}, error: console.error }, ...install })
   await sequelize.getQueryInterface().dropAllTables()
   await tasks.migrate()
   await sequelize.sync()

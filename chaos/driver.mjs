@@ -20,7 +20,10 @@ const pick = (list) => list[Math.floor(Math.random() * list.length)]
 /** Creates the schema and enqueues `n` tasks due evenly over `windowMs`. */
 export async function prepare(db, { tasks: n, windowMs, kind = kindOf, pool }) {
   const sequelize = connect(db.config, pool ? { pool } : {})
-  const app = installAsync(sequelize, { classes: { Chaos: chaosTarget('/dev/null', () => ({})) } })
+  const app = installAsync(sequelize, {
+    classes: { Chaos: chaosTarget('/dev/null', () => ({})) },
+    ...(process.env.CHAOS_PREPARED_STATEMENTS === 'false' ? { preparedStatements: false } : {}),
+  })
   await app.migrate()
   await installAudit(sequelize)
   const start = Date.now()

@@ -21,6 +21,8 @@ const tasks = installAsync(sequelize, {
   backoff: (attempt) => 100 * attempt,
   // Behind a pooler in transaction mode (cluster/run.mjs --engine=pgbouncer).
   ...(env.CHAOS_LISTEN_URL ? { listenUrl: env.CHAOS_LISTEN_URL } : {}),
+  // PgBouncer 1.18 in transaction mode keeps no prepared statements.
+  ...(env.CHAOS_PREPARED_STATEMENTS === 'false' ? { preparedStatements: false } : {}),
 })
 const worker = tasks.createWorker({
   concurrency: Number(env.CHAOS_CONCURRENCY),

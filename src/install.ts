@@ -86,6 +86,14 @@ export interface InstallOptions<C extends Record<string, object> = Record<string
    * every 100 ms, saying so in its log (docs/scaling.md).
    */
   listenUrl?: string
+  /**
+   * PostgreSQL: run the task statements as named prepared statements, parsed
+   * and planned once per connection (default true). Behind a pooler in
+   * transaction mode that does not keep them (PgBouncer before 1.21, or
+   * `max_prepared_statements = 0`), set false; otherwise the first refusal
+   * turns them off and is logged once (docs/scaling.md).
+   */
+  preparedStatements?: boolean
   /** The run-time histogram of `tasks.metrics()`. */
   metrics?: MetricsOptions
   /**
@@ -230,7 +238,13 @@ export function installAsync<C extends Record<string, object> = Record<string, n
     throw new AsyncTaskError(
       `installAsync option onDestroy must be 'cancel' or 'keep'; got ${JSON.stringify(onDestroy)}.`,
     )
-  const lifecycle = new Lifecycle(sequelize, dialect, settings.logger)
+  if (options.preparedStatements !== undefined && typeof options.preparedStatements !== 'boolean')
+    throw new AsyncTaskError(
+      `installAsync option preparedStatements must be true or false; got ${JSON.stringify(options.preparedStatements)}.`,
+    )
+  const lifecycle = new Lifecycle(sequelize, dialect, settings.logger, {
+    preparedStatements: options.preparedStatements,
+  })
   const ctx: Context = {
     sequelize,
     dialect,

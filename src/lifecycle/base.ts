@@ -27,8 +27,19 @@ export class LifecycleBase {
     sequelize: Sequelize,
     readonly dialect: Dialect,
     protected readonly logger: Logger,
+    options: { preparedStatements?: boolean } = {},
   ) {
-    this.connections = new Connections(sequelize, dialect)
+    this.connections = new Connections(sequelize, dialect, {
+      preparedStatements: options.preparedStatements,
+      onPreparedOff: (why) =>
+        logger.error(
+          logLine(
+            'PREPARE',
+            `named prepared statements refused (${why}), probably by a pooler in transaction mode; ` +
+              'running them unnamed from now on. Set installAsync({ preparedStatements: false }) to skip this.',
+          ),
+        ),
+    })
     this.date = dateParam(sequelize, dialect)
   }
 

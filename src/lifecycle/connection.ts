@@ -6,6 +6,18 @@
  * themselves (`node bench/enqueue-paths.js`). Connections still come from
  * (and return to) Sequelize's pool, so the app's pool settings, session
  * time zone and transactions apply.
+ *
+ * On PostgreSQL the statements are named prepared statements: the server
+ * parses and plans each text once per connection instead of on every call.
+ * The claim-and-complete statement is a long CTE whose parse and plan cost
+ * more server time than running it (`node bench/prof-drain.mjs`: 557 → 770
+ * tasks/s in-process at concurrency 10, three alternating runs each, on a
+ * loaded 2-core machine). A pooler in transaction mode (PgBouncer before
+ * 1.21, or without `max_prepared_statements`) hands each statement to any
+ * server connection, where the name is unknown (26000) or taken (42P05):
+ * the first such error turns them off for the process, says so once in the
+ * log, and the statement runs again unnamed when no transaction of it is
+ * open. `installAsync({ preparedStatements: false })` avoids that one error.
  */
 import type { Sequelize, Transaction } from 'sequelize'
 import type { Dialect } from './dialect.js'
@@ -30,7 +42,11 @@ type RawExec = (sql: string, params: unknown[]) => Promise<Result>
 export type Positional = RawExec
 
 interface PgClient {
-  query(q: { text: string; values: unknown[] }): Promise<{ rows: Row[]; rowCount: number | null }>
+  query(q: {
+    name?: string
+    text: string
+    values: unknown[]
+  }): Promise<{ rows: Row[]; rowCount: number | null }>
 }
 interface MysqlConn {
   query(sql: string, values: unknown[], cb: (err: Error | null, result: unknown) => void): void
@@ -44,11 +60,51 @@ interface SqliteConn {
   ): void
 }
 
+/** PostgreSQL statement names, one per text, for the process's Connections of one Sequelize. */
+export class Prepared {
+  /** Texts get a name up to this many; later texts (a bulk insert's per size) run unnamed. */
+  static readonly MAX = 100
+  private readonly names = new Map<string, string>()
+
+  constructor(
+    public enabled: boolean,
+    private readonly turnedOff: (why: string) => void,
+  ) {}
+
+  name(text: string): string | undefined {
+    if (!this.enabled) return undefined
+    let name = this.names.get(text)
+    if (name === undefined && this.names.size < Prepared.MAX) {
+      name = `sequelize_async_${this.names.size + 1}`
+      this.names.set(text, name)
+    }
+    return name
+  }
+
+  /** True when `err` is a pooler's answer to a named statement; turns them off. */
+  refused(err: unknown): boolean {
+    const code = (err as { code?: unknown }).code
+    if (code !== '26000' && code !== '42P05') return false
+    if (this.enabled) {
+      this.enabled = false
+      this.turnedOff((err as Error).message)
+    }
+    return true
+  }
+}
+
 const pgExec =
-  (conn: PgClient): RawExec =>
+  (conn: PgClient, prepared?: Prepared, inTransaction = false): RawExec =>
   async (text, values) => {
-    const r = await conn.query({ text, values })
-    return { rows: r.rows, affected: r.rowCount ?? 0, insertId: undefined }
+    const name = values.length > 0 ? prepared?.name(text) : undefined
+    try {
+      const r = await conn.query(name === undefined ? { text, values } : { name, text, values })
+      return { rows: r.rows, affected: r.rowCount ?? 0, insertId: undefined }
+    } catch (err) {
+      if (name === undefined || !prepared?.refused(err) || inTransaction) throw err
+      const r = await conn.query({ text, values })
+      return { rows: r.rows, affected: r.rowCount ?? 0, insertId: undefined }
+    }
   }
 
 const mysqlExec =
@@ -84,12 +140,13 @@ const sqliteExec =
       }
     })
 
-const RAW: Record<Dialect, (conn: never) => RawExec> = {
-  postgres: pgExec,
-  mysql: mysqlExec,
-  mariadb: mysqlExec,
-  sqlite: sqliteExec,
-}
+const RAW: Record<Dialect, (conn: never, prepared?: Prepared, inTransaction?: boolean) => RawExec> =
+  {
+    postgres: pgExec,
+    mysql: mysqlExec,
+    mariadb: mysqlExec,
+    sqlite: sqliteExec,
+  }
 
 interface Manager {
   getConnection(options: { type: 'write'; uuid?: string }): Promise<unknown>
@@ -110,9 +167,13 @@ export class Connections {
   /** SQLite: the tail of the queue of our transactions on the shared connection. */
   private turn: Promise<unknown> = Promise.resolve()
 
+  /** PostgreSQL: names of the prepared statements (undefined on the other dialects). */
+  readonly prepared: Prepared | undefined
+
   constructor(
     sequelize: Sequelize,
     readonly dialect: Dialect,
+    options: { preparedStatements?: boolean; onPreparedOff?: (why: string) => void } = {},
   ) {
     this.manager = sequelize.connectionManager
     const { logging } = (sequelize as unknown as { options: { logging?: unknown } }).options
@@ -121,13 +182,21 @@ export class Connections {
       typeof logging === 'function'
         ? (sql) => (logging as (text: string) => void)(`Executing (sequelize-async): ${sql}`)
         : undefined
+    this.prepared =
+      dialect === 'postgres'
+        ? new Prepared(options.preparedStatements !== false, options.onPreparedOff ?? (() => {}))
+        : undefined
   }
 
   /** A pooled connection for the time of `fn` (SQLite: Sequelize's one shared connection). */
-  async with<T>(fn: (exec: Exec) => Promise<T>): Promise<T> {
+  with<T>(fn: (exec: Exec) => Promise<T>): Promise<T> {
+    return this.holding((conn) => fn(this.exec(conn, false)))
+  }
+
+  private async holding<T>(fn: (conn: unknown) => Promise<T>): Promise<T> {
     const conn = await this.manager.getConnection({ type: 'write' })
     try {
-      return await fn(this.exec(conn))
+      return await fn(conn)
     } finally {
       await this.manager.releaseConnection(conn)
     }
@@ -152,7 +221,8 @@ export class Connections {
    */
   transaction<T>(fn: (exec: Exec) => Promise<T>): Promise<T> {
     if (this.dialect === 'sqlite') return this.sqliteTransaction(fn)
-    return this.with(async (exec) => {
+    return this.holding(async (conn) => {
+      const exec = this.exec(conn, true)
       for (const sql of BEGIN[this.dialect]) await exec(sql)
       let result: T
       try {
@@ -217,7 +287,7 @@ export class Connections {
   within(transaction: Transaction): Exec {
     const conn = (transaction as unknown as { connection?: unknown }).connection
     if (!conn) throw new Error('sequelize-async: the transaction has no connection (finished?)')
-    return this.exec(conn)
+    return this.exec(conn, true)
   }
 
   /**
@@ -235,8 +305,8 @@ export class Connections {
     }
   }
 
-  private exec(conn: unknown): Exec {
-    const raw = RAW[this.dialect](conn as never)
+  private exec(conn: unknown, inTransaction: boolean): Exec {
+    const raw = RAW[this.dialect](conn as never, this.prepared, inTransaction)
     const { dialect, log } = this
     return (text, values = {}) => {
       const { sql, params } = bind(dialect, text, values)

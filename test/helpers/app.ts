@@ -95,6 +95,14 @@ export function defineApp(sequelize: Sequelize, options: InstallOptions = {}) {
   class L extends LineItem {}
   L.init({ name: DataTypes.STRING }, { sequelize, modelName: 'LineItem' })
   const logger = quietLogger()
-  const tasks = installAsync(sequelize, { logger, ...options, classes: { Newsletter, Reports } })
+  // Behind PgBouncer in transaction mode (npm run cluster -- --engine=pgbouncer).
+  const prepared =
+    process.env.ASYNC_TEST_PREPARED_STATEMENTS === 'false' ? { preparedStatements: false } : {}
+  const tasks = installAsync(sequelize, {
+    logger,
+    ...prepared,
+    ...options,
+    classes: { Newsletter, Reports },
+  })
   return { Order: O, LineItem: L, tasks, logger }
 }
