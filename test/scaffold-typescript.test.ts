@@ -106,6 +106,7 @@ describe('create-async in a NestJS app with @nestjs/sequelize', () => {
 
 // `nest build --webpack` writes one bundle; esbuild stands in for webpack here
 // (same result: dist/ holds bundles only, no dist/app.module.js to require).
+// The real webpack build of an app made by `nest new`: npm run test:nest-cli.
 const BUNDLED_MAIN = `import 'reflect-metadata'
 import { NestFactory } from '@nestjs/core'
 import { startAsWorker } from 'sequelize-async/nest'

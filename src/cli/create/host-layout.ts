@@ -45,6 +45,10 @@ export interface HostLayout {
   build: TypeScriptBuild | null
   /** package.json has a `build` script */
   hasBuildScript: boolean
+  /** sequelize-cli is a dependency of the app */
+  hasSequelizeCli: boolean
+  /** sequelize-cli finds a config (.sequelizerc config/url, or config/config.json|js) */
+  hasCliConfig: boolean
 }
 
 /** Paths the user gives on the command line instead of detection. */
@@ -119,10 +123,28 @@ export function detectHostLayout(root: string, overrides: LayoutOverrides = {}):
     hasTsx: 'tsx' in deps,
     sequelizeTypescript,
     nestModule: nest && build ? compiledOf(build, `${build.rootDir}/app.module.ts`) : null,
-    nestBundle: nest && build && bundledNest(root) ? `${build.outDir}/main.js` : null,
+    nestBundle:
+      nest && build && (bundledNest(root) || webpackScript(pkg.scripts?.build))
+        ? `${build.outDir}/main.js`
+        : null,
     build,
     hasBuildScript: typeof pkg.scripts?.build === 'string',
+    hasSequelizeCli: 'sequelize-cli' in deps,
+    hasCliConfig: hasCliConfig(root, rc),
   }
+}
+
+/**
+ * Whether `sequelize-cli db:migrate` finds a connection without flags: a
+ * .sequelizerc `url` or `config` file, else its default config/config.json
+ * (or .js). A Nest app configured in SequelizeModule.forRoot has none.
+ */
+function hasCliConfig(root: string, rc: Record<string, string | undefined>): boolean {
+  if (rc.url) return true
+  if (rc.config) return existsSync(resolve(root, rc.config))
+  return ['config.json', 'config.js', 'config.cjs'].some((name) =>
+    existsSync(join(root, 'config', name)),
+  )
 }
 
 /** nest-cli.json asks for webpack: `nest build` writes one dist/main.js. */
@@ -140,6 +162,26 @@ function bundledNest(root: string): boolean {
   } catch {
     return false
   }
+}
+
+/**
+ * The build script asks for webpack on the command line (`nest build --webpack`,
+ * `nest build -b webpack`, `--builder=webpack`), as nest-cli.json may not say.
+ */
+export function webpackScript(script: string | undefined): boolean {
+  if (!script) return false
+  return script.split(/&&|\|\||;/).some((command) => {
+    const words = command.trim().split(/\s+/)
+    const at = words.findIndex((word, i) => word === 'nest' && words[i + 1] === 'build')
+    if (at < 0) return false
+    const flags = words.slice(at + 2)
+    return flags.some(
+      (flag, i) =>
+        flag === '--webpack' ||
+        flag === '--builder=webpack' ||
+        ((flag === '-b' || flag === '--builder') && flags[i + 1] === 'webpack'),
+    )
+  })
 }
 
 interface NestCli {

@@ -17,13 +17,27 @@ const ADD: Record<HostLayout['packageManager'], string> = {
  */
 export function nextSteps(layout: HostLayout, data: TemplateData): string {
   const migrate = layout.compiled || layout.migrationTypeScript
+  // Without a sequelize-cli config (a Nest app configured in forRoot), --url gives the connection.
+  const migrateCommand = layout.hasCliConfig
+    ? data.migrateCommand
+    : `${data.migrateCommand} --url "$DATABASE_URL"`
   const lines = [
     '',
     'Next steps:',
     ...(layout.nestModule ? nestInstall(layout) : install(layout)),
     migrate
-      ? `  2. Build, then create the tasks table:   ${data.buildCommand} && ${data.migrateCommand}`
-      : `  2. Create the tasks table:   ${data.migrateCommand}`,
+      ? `  2. Build, then create the tasks table:   ${data.buildCommand} && ${migrateCommand}`
+      : `  2. Create the tasks table:   ${migrateCommand}`,
+    ...(layout.hasCliConfig
+      ? []
+      : [
+          '     (no sequelize-cli config found: --url takes your connection URL, or add config/config.json)',
+        ]),
+    ...(layout.hasSequelizeCli
+      ? []
+      : [
+          `     (sequelize-cli runs it; add it first: ${ADD[layout.packageManager]} -D sequelize-cli)`,
+        ]),
     ...(layout.migrationTypeScript
       ? [
           `     (the migration is in ${layout.migrationsDir}, which the build compiles into ${layout.migrationsRunDir})`,
