@@ -80,7 +80,7 @@ Reproduce with
 
 \`\`\`sh
 npm run build                      # at the repository root: the package under test
-cd bench && npm ci && npm run bench  # about 35 minutes; rewrites this file
+cd bench && npm ci && npm run bench  # about 40 minutes; rewrites this file
 \`\`\`
 
 or \`npm run bench\` at the repository root, which runs the same three steps.
