@@ -9,6 +9,10 @@ export interface WorkerFlags {
   sleep?: number
   concurrency?: number
   queues?: string[]
+  /** serve this process's Prometheus metrics on this port (`--metrics-port`; daemon N: port + N − 1) */
+  metricsPort?: number
+  /** the address for it (`--metrics-host`, default 127.0.0.1) */
+  metricsHost?: string
 }
 
 /** A parsed `script/async` command line. */
@@ -59,6 +63,8 @@ function parse(argv: string[]) {
         sleep: { type: 'string' },
         concurrency: { type: 'string' },
         queues: { type: 'string' },
+        'metrics-port': { type: 'string' },
+        'metrics-host': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     })
@@ -67,7 +73,13 @@ function parse(argv: string[]) {
   }
 }
 
-function workerFlags(values: { sleep?: string; concurrency?: string; queues?: string }) {
+function workerFlags(values: {
+  sleep?: string
+  concurrency?: string
+  queues?: string
+  'metrics-port'?: string
+  'metrics-host'?: string
+}) {
   const flags: WorkerFlags = {}
   if (values.sleep !== undefined) {
     const sleep = Number(values.sleep)
@@ -81,6 +93,17 @@ function workerFlags(values: { sleep?: string; concurrency?: string; queues?: st
     const queues = values.queues.split(',').map((queue) => queue.trim())
     if (queues.some((queue) => queue === '')) throw new UsageError('--queues takes a,b,c')
     flags.queues = queues
+  }
+  const metricsPort = positiveInteger('metrics-port', values['metrics-port'])
+  if (metricsPort !== undefined) {
+    if (metricsPort > 65535)
+      throw new UsageError(`--metrics-port must be a port number, got "${metricsPort}"`)
+    flags.metricsPort = metricsPort
+  }
+  if (values['metrics-host'] !== undefined) {
+    if (values['metrics-host'].trim() === '')
+      throw new UsageError('--metrics-host takes an address')
+    flags.metricsHost = values['metrics-host'].trim()
   }
   return flags
 }
@@ -100,6 +123,8 @@ export function flagsToArgv(flags: WorkerFlags): string[] {
   if (flags.sleep !== undefined) argv.push(`--sleep=${flags.sleep}`)
   if (flags.concurrency !== undefined) argv.push(`--concurrency=${flags.concurrency}`)
   if (flags.queues !== undefined) argv.push(`--queues=${flags.queues.join(',')}`)
+  if (flags.metricsPort !== undefined) argv.push(`--metrics-port=${flags.metricsPort}`)
+  if (flags.metricsHost !== undefined) argv.push(`--metrics-host=${flags.metricsHost}`)
   return argv
 }
 
@@ -118,4 +143,8 @@ Options:
   --concurrency=N    tasks run at once by one worker
   --queues=a,b       queues to work (default: the config's, else "default")
   --uid=N            which daemon worker (pidfile tmp/pids/async.N.pid, log log/async.N.log)
+  --metrics-port=P   serve this worker's Prometheus metrics at http://127.0.0.1:P/metrics
+                     (daemon --uid=N: port P+N-1); ASYNC_METRICS_TOKEN, if set, is required
+                     as a bearer token
+  --metrics-host=H   the address for it (a non-loopback one needs ASYNC_METRICS_TOKEN)
 `

@@ -37,12 +37,13 @@ process.on('uncaughtException', (error) => {
 async function main() {
   const workerFlagArgs = process.argv
     .slice(2)
-    .filter((arg) => /^--(sleep|concurrency|queues)=/.test(arg))
+    .filter((arg) => /^--(sleep|concurrency|queues|metrics-port|metrics-host)=/.test(arg))
   const { flags } = parseCommandLine(workerFlagArgs)
   await runWorker({
     config: readHostConfig(configPath),
     flags,
     name: workerName(uid),
+    uid,
     repeated: 'ignore-term',
   })
 }

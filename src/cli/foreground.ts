@@ -1,6 +1,7 @@
 import type { WorkerFlags } from './args.js'
 import { readyLine } from './worker-name.js'
-import { workerSettings, type HostConfig, type TasksHandle } from './host-config.js'
+import { ConfigError, workerSettings, type HostConfig, type TasksHandle } from './host-config.js'
+import { metricsEndpoint, serveMetrics } from './metrics-server.js'
 
 /** How a worker process reacts to a signal once it is already stopping. */
 export type RepeatedSignal =
@@ -14,6 +15,8 @@ export interface RunOptions {
   config: HostConfig
   flags: WorkerFlags
   name: string
+  /** the daemon's uid (its metrics port is `--metrics-port` + uid − 1) */
+  uid?: number
   repeated: RepeatedSignal
   /** called once the worker loop runs */
   onReady?: () => void
@@ -31,8 +34,11 @@ export function timestamp(): string {
  * lets running tasks finish (worker.stop()); the process then exits 0.
  */
 export async function runWorker(options: RunOptions): Promise<void> {
+  // A bad metrics setting fails before the app loads; a taken port before a task is claimed.
+  const endpoint = metricsEndpoint(options.flags, options.uid)
   const tasks = await options.config.load()
   const worker = tasks.createWorker(workerSettings(options.config, options.flags, options.name))
+  const metrics = endpoint && (await serveMetricsOf(tasks, endpoint, options.config))
   let stopping = false
   const onSignal = (signal: NodeJS.Signals) => {
     if (!stopping) {
@@ -40,6 +46,9 @@ export async function runWorker(options: RunOptions): Promise<void> {
       log(`${options.name}: ${signal} received, finishing running tasks (again to exit now)`)
       worker
         .stop()
+        .then(
+          () => new Promise((resolve) => (metrics ? metrics.close(resolve) : resolve(undefined))),
+        )
         .then(() => closeDatabase(tasks, options.config))
         .then(
           () => exit(0, `${options.name}: stopped`),
@@ -55,8 +64,30 @@ export async function runWorker(options: RunOptions): Promise<void> {
   process.on('SIGINT', onSignal)
   await worker.start()
   log(readyLine(options.name))
+  if (endpoint) log(`${options.name}: metrics at http://${hostPort(endpoint)}/metrics`)
   options.onReady?.()
 }
+
+async function serveMetricsOf(
+  tasks: TasksHandle,
+  endpoint: NonNullable<ReturnType<typeof metricsEndpoint>>,
+  config: HostConfig,
+) {
+  const collect = tasks.metrics?.bind(tasks)
+  try {
+    if (!collect)
+      throw new ConfigError(
+        "--metrics-port needs the installation's metrics(): config/async.cjs must return installAsync()'s result.",
+      )
+    return await serveMetrics(endpoint, collect)
+  } catch (error) {
+    await closeDatabase(tasks, config) // else the open pool keeps the failed process alive
+    throw error
+  }
+}
+
+const hostPort = ({ host, port }: { host: string; port: number }): string =>
+  host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
 
 /** Runs every due task once, then closes the database. */
 export async function workOff(config: HostConfig, flags: WorkerFlags, name: string) {

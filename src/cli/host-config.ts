@@ -22,6 +22,8 @@ export interface WorkerSettings {
 /** The part of `installAsync(...)`'s result the CLI needs. */
 export interface TasksHandle {
   createWorker(options: WorkerSettings): WorkerHandle
+  /** Prometheus text (`--metrics-port`). */
+  metrics?(): Promise<string>
   AsyncTask: { sequelize?: { close(): Promise<void> } | null }
 }
 
