@@ -78,6 +78,19 @@ describe.skipIf(!pg)('prepared statements on postgres', () => {
     expect(refused.log[0]).toMatch(/preparedStatements: false/)
   })
 
+  it('a migration that adds a column while the worker runs does not wedge its prepared claim', async () => {
+    // The claim returns t.*: PostgreSQL refuses a cached plan whose result
+    // type changed (0A000) on every call until the statement is prepared anew.
+    const changed = await drained(
+      {},
+      'ALTER TABLE async_tasks ADD COLUMN added_by_a_migration integer',
+    )
+    expect(changed.before).toBeGreaterThanOrEqual(2)
+    expect(changed.statuses).toEqual(['succeeded', 'succeeded'])
+    expect(changed.log).toEqual([]) // still on: only renamed
+    expect(changed.after).toBeGreaterThan(0)
+  })
+
   it('refuses a preparedStatements option that is not a boolean', () => {
     const sequelize = db.connect()
     expect(() => defineApp(sequelize, { preparedStatements: 'no' as unknown as boolean })).toThrow(

@@ -65,6 +65,8 @@ export class Prepared {
   /** Texts get a name up to this many; later texts (a bulk insert's per size) run unnamed. */
   static readonly MAX = 100
   private readonly names = new Map<string, string>()
+  /** Bumped when the table changed under the prepared statements: every text gets a new name. */
+  private generation = 1
 
   constructor(
     public enabled: boolean,
@@ -75,7 +77,9 @@ export class Prepared {
     if (!this.enabled) return undefined
     let name = this.names.get(text)
     if (name === undefined && this.names.size < Prepared.MAX) {
-      name = `sequelize_async_${this.names.size + 1}`
+      const n = this.names.size + 1
+      name =
+        this.generation === 1 ? `sequelize_async_${n}` : `sequelize_async_g${this.generation}_${n}`
       this.names.set(text, name)
     }
     return name
@@ -91,6 +95,22 @@ export class Prepared {
     }
     return true
   }
+
+  /**
+   * True when `err` says the table's columns changed since a statement was
+   * prepared (a migration ran while this process kept its connections): a
+   * statement returning `t.*` then fails on every call on every connection.
+   * The texts get new names, which each connection prepares afresh; the old
+   * ones stay on the server until their connection closes.
+   */
+  stale(err: unknown): boolean {
+    const { code, message } = err as { code?: unknown; message?: unknown }
+    if (code !== '0A000' || !/cached plan must not change result type/.test(String(message)))
+      return false
+    this.names.clear()
+    this.generation += 1
+    return true
+  }
 }
 
 const pgExec =
@@ -101,7 +121,9 @@ const pgExec =
       const r = await conn.query(name === undefined ? { text, values } : { name, text, values })
       return { rows: r.rows, affected: r.rowCount ?? 0, insertId: undefined }
     } catch (err) {
-      if (name === undefined || !prepared?.refused(err) || inTransaction) throw err
+      if (name === undefined || !prepared) throw err
+      // Either way the statement did nothing; outside a transaction it runs again.
+      if (!(prepared.refused(err) || prepared.stale(err)) || inTransaction) throw err
       const r = await conn.query({ text, values })
       return { rows: r.rows, affected: r.rowCount ?? 0, insertId: undefined }
     }
