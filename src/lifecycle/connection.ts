@@ -117,16 +117,16 @@ const pgExec =
   (conn: PgClient, prepared?: Prepared, inTransaction = false): RawExec =>
   async (text, values) => {
     const name = values.length > 0 ? prepared?.name(text) : undefined
+    let r
     try {
-      const r = await conn.query(name === undefined ? { text, values } : { name, text, values })
-      return { rows: r.rows, affected: r.rowCount ?? 0, insertId: undefined }
+      r = await conn.query(name === undefined ? { text, values } : { name, text, values })
     } catch (err) {
       if (name === undefined || !prepared) throw err
       // Either way the statement did nothing; outside a transaction it runs again.
       if (!(prepared.refused(err) || prepared.stale(err)) || inTransaction) throw err
-      const r = await conn.query({ text, values })
-      return { rows: r.rows, affected: r.rowCount ?? 0, insertId: undefined }
+      r = await conn.query({ text, values })
     }
+    return { rows: r.rows, affected: r.rowCount ?? 0, insertId: undefined }
   }
 
 const mysqlExec =

@@ -21,6 +21,12 @@ const NAME = /(?<![:\w]):([A-Za-z_]\w*)/g
 interface Template {
   parts: string[]
   names: string[]
+  /**
+   * PostgreSQL's compiled text and the name behind each `$n`, made once: the
+   * text depends only on the statement, and handing the driver the same
+   * string each call also lets the prepared-statement lookup reuse its hash.
+   */
+  pg?: { sql: string; slots: string[] }
 }
 
 const cache = new Map<string, Template>()
@@ -40,21 +46,22 @@ function parse(text: string): Template {
 
 /** Binds `values` to the named parameters of `text` for `dialect`. */
 export function bind(dialect: Dialect, text: string, values: Values): Compiled {
-  const { parts, names } = parse(text)
+  const template = parse(text)
+  if (dialect === 'postgres') {
+    const { sql, slots } = (template.pg ??= numbered(template))
+    const params = slots.map((name) => {
+      if (!(name in values)) throw new Error(`sequelize-async: no value for :${name} in ${text}`)
+      return values[name]
+    })
+    return { sql, params }
+  }
+  const { parts, names } = template
   const params: unknown[] = []
-  const numbered = new Map<string, number>()
   let sql = parts[0] as string
   names.forEach((name, i) => {
     if (!(name in values)) throw new Error(`sequelize-async: no value for :${name} in ${text}`)
     const value = values[name]
-    if (dialect === 'postgres') {
-      let n = numbered.get(name)
-      if (n === undefined) {
-        params.push(value)
-        numbered.set(name, (n = params.length))
-      }
-      sql += `$${n}`
-    } else if (Array.isArray(value)) {
+    if (Array.isArray(value)) {
       params.push(...(value as unknown[]))
       sql += value.length === 0 ? 'NULL' : Array.from(value, () => '?').join(', ')
     } else {
@@ -64,4 +71,16 @@ export function bind(dialect: Dialect, text: string, values: Values): Compiled {
     sql += parts[i + 1] as string
   })
   return { sql, params }
+}
+
+/** `:name` → `$n`, one number per distinct name, in order of first use. */
+function numbered({ parts, names }: Template): { sql: string; slots: string[] } {
+  const slots: string[] = []
+  let sql = parts[0] as string
+  names.forEach((name, i) => {
+    let n = slots.indexOf(name) + 1
+    if (n === 0) n = slots.push(name)
+    sql += `$${n}${parts[i + 1] as string}`
+  })
+  return { sql, slots }
 }
