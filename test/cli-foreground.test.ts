@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { createHostApp, packPackage, removePack, type HostApp } from './helpers/host-app.js'
+import { scaffoldedHostApp, type HostApp } from './helpers/host-app.js'
 import { taskStatuses } from './helpers/host-app-db.js'
 import { killProcessesIn, waitFor } from './helpers/host-app-processes.js'
 
@@ -23,13 +23,7 @@ describe('script/async in the foreground', () => {
   const lastStatus = async () => (await taskStatuses(app.env.DATABASE_URL!)).at(-1)
 
   beforeAll(() => {
-    const tarball = packPackage()
-    app = createHostApp('cjs-js', tarball)
-    removePack(tarball)
-    expect(app.run(process.execPath, ['node_modules/.bin/create-async', '--yes']).status).toBe(0)
-    expect(
-      app.run(process.execPath, ['node_modules/.bin/sequelize-cli', 'db:migrate']).status,
-    ).toBe(0)
+    app = scaffoldedHostApp()
   })
 
   afterAll(() => {

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import parsePrometheusTextFormat from 'parse-prometheus-text-format'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { createHostApp, packPackage, type HostApp } from './helpers/host-app.js'
+import { scaffoldedHostApp, type HostApp } from './helpers/host-app.js'
 import { createDatabase, databaseName, dialects, dropDatabase } from './helpers/host-app-db.js'
 import { killProcessesIn, waitFor } from './helpers/host-app-processes.js'
 
@@ -56,11 +56,7 @@ describe.each(dialects().map((dialect) => ({ dialect, name: dialect.name })))(
     const json = (...args: string[]) => JSON.parse(cli(...args, '--json')) as unknown
 
     beforeAll(async () => {
-      app = createHostApp('cjs-js', packPackage(), await createDatabase(dialect, database))
-      expect(app.run(process.execPath, ['node_modules/.bin/create-async', '--yes']).status).toBe(0)
-      expect(
-        app.run(process.execPath, ['node_modules/.bin/sequelize-cli', 'db:migrate']).status,
-      ).toBe(0)
+      app = scaffoldedHostApp([], await createDatabase(dialect, database))
       app.node(['enqueue.js', '3'])
       writeFileSync(join(app.root, 'hostile.js'), HOSTILE)
     })

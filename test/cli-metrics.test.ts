@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import parsePrometheusTextFormat from 'parse-prometheus-text-format'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { createHostApp, packPackage, removePack, type HostApp } from './helpers/host-app.js'
+import { scaffoldedHostApp, type HostApp } from './helpers/host-app.js'
 import { killProcessesIn, waitFor } from './helpers/host-app-processes.js'
 
 const TOKEN = 'metrics-token-0123456789abcdef'
@@ -46,13 +46,7 @@ describe('script/async --metrics-port', () => {
   const rows = () => JSON.parse(app.node(['report.js'])) as { status: string }[]
 
   beforeAll(() => {
-    const tarball = packPackage()
-    app = createHostApp('cjs-js', tarball)
-    removePack(tarball)
-    expect(app.run(process.execPath, ['node_modules/.bin/create-async', '--yes']).status).toBe(0)
-    expect(
-      app.run(process.execPath, ['node_modules/.bin/sequelize-cli', 'db:migrate']).status,
-    ).toBe(0)
+    app = scaffoldedHostApp()
   })
 
   afterAll(() => {

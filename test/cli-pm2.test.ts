@@ -7,7 +7,7 @@ import { join } from 'node:path'
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { createHostApp, packPackage, removePack, type HostApp } from './helpers/host-app.js'
+import { scaffoldedHostApp, type HostApp } from './helpers/host-app.js'
 import { killProcessesIn, processesIn, waitFor } from './helpers/host-app-processes.js'
 
 interface Pm2Process {
@@ -25,15 +25,7 @@ describe('the generated PM2 ecosystem file', () => {
 
   beforeAll(() => {
     pm2Home = mkdtempSync(join(tmpdir(), 'async-pm2-home-'))
-    const tarball = packPackage()
-    app = createHostApp('cjs-js', tarball)
-    removePack(tarball)
-    expect(
-      app.run(process.execPath, ['node_modules/.bin/create-async', '--yes', '--workers=2']).status,
-    ).toBe(0)
-    expect(
-      app.run(process.execPath, ['node_modules/.bin/sequelize-cli', 'db:migrate']).status,
-    ).toBe(0)
+    app = scaffoldedHostApp(['--workers=2'])
   })
 
   afterAll(() => {

@@ -3,7 +3,7 @@
 // TypeScript app with its paths in .sequelizerc. Both read DATABASE_URL, and
 // both enqueue from a model hook, as the README shows.
 
-import { tsHostAppFiles } from './host-app-ts-files.js'
+import { ORDERS_MIGRATION, tsHostAppFiles } from './host-app-ts-files.js'
 
 /** Which host app ('ts-dist' and 'nest': host-app-ts-files.ts). */
 export type HostKind = 'cjs-js' | 'esm-ts' | 'ts-dist' | 'nest'
@@ -15,23 +15,6 @@ const CLI_CONFIG = JSON.stringify(
   null,
   2,
 )
-
-// An ordinary app migration, so the generated one runs beside existing ones.
-const ORDERS_MIGRATION = `'use strict'
-module.exports = {
-  async up(queryInterface, Sequelize) {
-    await queryInterface.createTable('orders', {
-      id: { type: Sequelize.INTEGER, primaryKey: true, autoIncrement: true },
-      email: { type: Sequelize.STRING, allowNull: false },
-      createdAt: Sequelize.DATE,
-      updatedAt: Sequelize.DATE,
-    })
-  },
-  async down(queryInterface) {
-    await queryInterface.dropTable('orders')
-  },
-}
-`
 
 const CJS_MODELS = `'use strict'
 const { Sequelize, DataTypes, Model } = require('sequelize')

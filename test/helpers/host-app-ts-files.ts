@@ -5,6 +5,13 @@
 // - 'nest': NestJS 11 with @nestjs/sequelize and sequelize-typescript,
 //   tasks enqueued from a service whose task method uses another provider.
 // Both read DATABASE_URL (sqlite:/path) and are compiled by `npm run build`.
+import { readFileSync } from 'node:fs'
+
+/** An ordinary app migration, so the generated one runs beside existing ones (every host app). */
+export const ORDERS_MIGRATION = readFileSync(
+  new URL('../fixtures/create-orders-migration.cjs', import.meta.url),
+  'utf8',
+)
 
 const CLI_CONFIG = JSON.stringify({ development: { use_env_variable: 'DATABASE_URL' } })
 
@@ -147,21 +154,7 @@ const NEST: Record<string, string> = {
     exclude: ['node_modules', 'test', 'dist', '**/*spec.ts'],
   }),
   'config/config.json': CLI_CONFIG,
-  'migrations/20200101000000-create-orders.js': `'use strict'
-module.exports = {
-  async up(queryInterface, Sequelize) {
-    await queryInterface.createTable('orders', {
-      id: { type: Sequelize.INTEGER, primaryKey: true, autoIncrement: true },
-      email: { type: Sequelize.STRING, allowNull: false },
-      createdAt: Sequelize.DATE,
-      updatedAt: Sequelize.DATE,
-    })
-  },
-  async down(queryInterface) {
-    await queryInterface.dropTable('orders')
-  },
-}
-`,
+  'migrations/20200101000000-create-orders.js': ORDERS_MIGRATION,
   'src/order.model.ts': ORDER_MODEL,
   'src/mail.service.ts': `import { Injectable } from '@nestjs/common'
 

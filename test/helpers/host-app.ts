@@ -126,3 +126,26 @@ function installModules(root: string, tarball: string): void {
   execFileSync('tar', ['-xzf', tarball, '-C', own, '--strip-components=1'])
   symlinkSync(join(own, 'bin', 'create-async.js'), join(bin, 'create-async'))
 }
+
+/**
+ * A CommonJS host app with the packed package installed, `create-async --yes`
+ * run (with `flags`) and its migration applied: where the CLI tests start.
+ */
+export function scaffoldedHostApp(flags: string[] = [], databaseUrl?: string): HostApp {
+  const tarball = packPackage()
+  let app: HostApp
+  try {
+    app = createHostApp('cjs-js', tarball, databaseUrl)
+  } finally {
+    removePack(tarball)
+  }
+  for (const step of [
+    ['node_modules/.bin/create-async', '--yes', ...flags],
+    ['node_modules/.bin/sequelize-cli', 'db:migrate'],
+  ]) {
+    const result = app.run(process.execPath, step)
+    if (result.status !== 0)
+      throw new Error(`${step.join(' ')} failed in ${app.root}:\n${result.stdout}${result.stderr}`)
+  }
+  return app
+}

@@ -280,21 +280,10 @@ async function bootstrap() {
 bootstrap();
 `
 
-const ORDERS_MIGRATION = `'use strict'
-module.exports = {
-  async up(queryInterface, Sequelize) {
-    await queryInterface.createTable('orders', {
-      id: { type: Sequelize.INTEGER, primaryKey: true, autoIncrement: true },
-      email: { type: Sequelize.STRING, allowNull: false },
-      createdAt: Sequelize.DATE,
-      updatedAt: Sequelize.DATE,
-    })
-  },
-  async down(queryInterface) {
-    await queryInterface.dropTable('orders')
-  },
-}
-`
+const ORDERS_MIGRATION = readFileSync(
+  new URL('../fixtures/create-orders-migration.cjs', import.meta.url),
+  'utf8',
+)
 
 // --- the run -------------------------------------------------------------------
 
