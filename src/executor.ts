@@ -9,9 +9,10 @@
  */
 import type { Context } from './context.js'
 import { SerializationError, TimeoutError, UnknownTargetError } from './errors.js'
-import { labelOf, type TaskRow } from './lifecycle/index.js'
+import { labelOf, type Preloaded, type TaskRow } from './lifecycle/index.js'
 import { RunContext } from './run-context.js'
 import { RecordRef } from './record-ref.js'
+import { plainFind } from './record-joins.js'
 import { RecordGroup } from './records.js'
 import { lookUpMethod } from './registry.js'
 import { refsIn, withRecords } from './resolve-args.js'
@@ -29,7 +30,7 @@ export type Prepared =
   | { row: TaskRow; ok: false; error: unknown }
 
 /** What a row names, checked before any record is loaded. */
-function plan(ctx: Context, row: TaskRow, group: RecordGroup): Prepared {
+function plan(ctx: Context, row: TaskRow, group: RecordGroup, record?: Preloaded): Prepared {
   try {
     const target = ctx.registry.resolve(row.objectType)
     let self: () => object
@@ -40,7 +41,10 @@ function plan(ctx: Context, row: TaskRow, group: RecordGroup): Prepared {
         self = () => target.model
       } else {
         const ref = new RecordRef(row.objectType, row.objectId)
-        group.want(ref)
+        // Read by the claim (record-join.ts) unless a find hook appeared since.
+        if (record?.model === row.objectType && plainFind(ctx, target.model))
+          group.provide(ref, record.values)
+        else group.want(ref)
         holder = target.model.prototype as object
         self = () => group.take(ref)
       }
@@ -69,9 +73,13 @@ function plan(ctx: Context, row: TaskRow, group: RecordGroup): Prepared {
 }
 
 /** Prepares a group of tasks that start together; records load with one query per model. */
-export async function prepare(ctx: Context, rows: TaskRow[]): Promise<Prepared[]> {
+export async function prepare(
+  ctx: Context,
+  rows: TaskRow[],
+  records?: Map<number, Preloaded>,
+): Promise<Prepared[]> {
   const group = new RecordGroup(ctx)
-  const plans = rows.map((row) => plan(ctx, row, group))
+  const plans = rows.map((row) => plan(ctx, row, group, records?.get(row.id)))
   await group.load()
   return plans
 }

@@ -6,6 +6,10 @@
  * gone meanwhile fails only the tasks that needed it, with
  * RecordNotFoundError. Each task gets its own instance, even when several
  * tasks of the group name the same record.
+ *
+ * On PostgreSQL in the default mode the claim itself may have read a task's
+ * record (lifecycle/record-join.ts): `provide()` hands it in, built as
+ * `findAll` builds its results, and it is not loaded again.
  */
 import type { Model, ModelStatic } from 'sequelize'
 import type { Context } from './context.js'
@@ -19,6 +23,8 @@ interface ByModel {
   error: unknown
   /** Ids already handed to a task: the next one gets a copy. */
   served: Set<string>
+  /** Ids the claim looked up and found no record for. */
+  missing: Set<string>
 }
 
 export class RecordGroup {
@@ -26,15 +32,41 @@ export class RecordGroup {
 
   constructor(private readonly ctx: Context) {}
 
-  /** Notes a record a task of the group will need. */
-  want(ref: RecordRef): void {
+  private entryOf(ref: RecordRef): ByModel {
     let entry = this.byModel.get(ref.model)
     if (!entry) {
       const model = this.ctx.registry.model(ref.model)
-      entry = { model, ids: new Set(), found: new Map(), error: undefined, served: new Set() }
+      entry = {
+        model,
+        ids: new Set(),
+        found: new Map(),
+        error: undefined,
+        served: new Set(),
+        missing: new Set(),
+      }
       this.byModel.set(ref.model, entry)
     }
-    entry.ids.add(String(ref.id))
+    return entry
+  }
+
+  /** Notes a record a task of the group will need. */
+  want(ref: RecordRef): void {
+    this.entryOf(ref).ids.add(String(ref.id))
+  }
+
+  /** A record the claim read (its attribute values), or null: the claim found none. */
+  provide(ref: RecordRef, values: Record<string, unknown> | null): void {
+    const entry = this.entryOf(ref)
+    const key = String(ref.id)
+    if (!entry.model || entry.found.has(key)) return
+    if (values === null) {
+      entry.missing.add(key)
+      return
+    }
+    // As findAll builds its results (the selected attributes included).
+    const attributes = Object.keys(entry.model.getAttributes())
+    const options = { isNewRecord: false, raw: true, attributes }
+    entry.found.set(key, entry.model.build(values as never, options))
   }
 
   /** One query per model for every record wanted. */
@@ -45,7 +77,8 @@ export class RecordGroup {
         const model = entry.model
         const pk = model.primaryKeyAttribute
         try {
-          const ids = [...entry.ids]
+          const ids = [...entry.ids].filter((id) => !entry.found.has(id) && !entry.missing.has(id))
+          if (ids.length === 0) return
           const records =
             ids.length === 1
               ? [await model.findByPk(ids[0])].filter((r): r is Model => r !== null)
@@ -66,9 +99,9 @@ export class RecordGroup {
         `A stored task refers to "${ref.model}", which is not a model of this Sequelize instance.`,
       )
     }
-    if (entry.error !== undefined) throw entry.error as Error
     const key = String(ref.id)
     const record = entry.found.get(key)
+    if (!record && entry.error !== undefined && !entry.missing.has(key)) throw entry.error as Error
     if (!record) {
       throw new RecordNotFoundError(
         `${ref.model} with id ${ref.id} no longer exists (deleted after the task was enqueued).`,

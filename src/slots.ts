@@ -12,8 +12,9 @@
  */
 import type { Context } from './context.js'
 import { execute, prepare, type Prepared } from './executor.js'
-import type { ClaimRequest, Step, TaskRow } from './lifecycle/index.js'
+import type { ClaimRequest, Preloaded, Step, TaskRow } from './lifecycle/index.js'
 import { finishRun, unstorable } from './outcome.js'
+import { RecordJoins } from './record-joins.js'
 import { Recorder, type Ending } from './recorder.js'
 import { CancelledError } from './errors.js'
 import type { Recorded } from './worker-events.js'
@@ -58,6 +59,12 @@ export class Slots {
   private readonly endings: Ending[] = []
   private flushing = false
   private waiters: Array<() => void> = []
+  /**
+   * Default mode only (claimed tasks start at once): the models whose
+   * records the claim reads, and what it read for tasks not started yet.
+   */
+  private readonly joins: RecordJoins | null
+  private readonly preloaded = new Map<number, Preloaded>()
 
   constructor(
     private readonly ctx: Context,
@@ -71,6 +78,7 @@ export class Slots {
       },
       fault: (what, err) => this.hooks.fault(what, err),
     })
+    this.joins = options.prefetch === 0 ? new RecordJoins(ctx) : null
   }
 
   /** Ids whose lease this worker must keep: running, claimed ahead, outcome not yet stored. */
@@ -120,6 +128,7 @@ export class Slots {
 
   /** Hands back what was claimed ahead and not started; resolves to the ids. */
   takeBuffer(): number[] {
+    this.preloaded.clear()
     return this.buffer.splice(0).map((row) => row.id)
   }
 
@@ -157,6 +166,7 @@ export class Slots {
     const queue = want > 0 ? this.nextQueue() : undefined
     if (queue === undefined) return null
     const all = queue === '*'
+    const records = this.joins?.current() ?? []
     return {
       queue: all ? null : queue,
       exclude: all ? [...this.paused] : [],
@@ -164,6 +174,7 @@ export class Slots {
       workerId,
       leaseMs,
       limited: !all && this.limited.has(queue),
+      ...(records.length > 0 && this.joins ? { records, recordsFailed: this.joins.failed } : {}),
     }
   }
 
@@ -180,6 +191,8 @@ export class Slots {
       this.recorder.settle(batch, step)
       this.afterEnded(step)
       if (request && step.claimed.length < request.limit) this.drained.add(request.queue ?? '*')
+      for (const [id, record] of step.records) this.preloaded.set(id, record)
+      this.joins?.saw(step.claimed)
       this.buffer.push(...step.claimed)
       return step.claimed.length
     } catch (err) {
@@ -227,7 +240,17 @@ export class Slots {
     for (const row of rows) {
       this.running.set(row.id, { row, abort: new AbortController(), startedLate: late })
     }
-    void prepare(this.ctx, rows).then((group) => {
+    let records: Map<number, Preloaded> | undefined
+    if (this.preloaded.size > 0) {
+      records = new Map()
+      for (const row of rows) {
+        const record = this.preloaded.get(row.id)
+        if (record === undefined) continue
+        records.set(row.id, record)
+        this.preloaded.delete(row.id)
+      }
+    }
+    void prepare(this.ctx, rows, records).then((group) => {
       for (const prepared of group) void this.run(prepared)
     })
   }

@@ -24,6 +24,7 @@ import type { Exec } from './connection.js'
 import { isMysql, later, NOW, type Dialect } from './dialect.js'
 import { byClaimOrder, fromDb, type TaskRow } from './row.js'
 import type { Values } from './sql.js'
+import type { RecordJoin } from './record-join.js'
 import { countClaim, lockQueue, unlimitedGuard } from './queue-limits.js'
 
 /** What a worker asks of a claim. */
@@ -38,6 +39,13 @@ export interface ClaimRequest {
   leaseMs: number
   /** The queue has limits (as the worker's upkeep last read): claim under its lock. */
   limited?: boolean
+  /**
+   * PostgreSQL: read the records of these models with the claim
+   * (record-join.ts); only when the claimed tasks start at once.
+   */
+  records?: RecordJoin[]
+  /** The claim with `records` failed as a statement (a table changed): it ran again without. */
+  recordsFailed?: (err: unknown) => void
 }
 
 /** Which rows a claim may take: its queue, not the paused, and (unless it holds the lock) no limited queue. */

@@ -25,31 +25,59 @@ import type { Dialect } from './dialect.js'
 import { settleKeysOn } from './keys.js'
 import { releaseQueues } from './queue-limits.js'
 import { byClaimOrder, fromDb, type TaskRow } from './row.js'
+import { recordJoinSql, takeRecords, type Preloaded } from './record-join.js'
 
 export interface Step extends Completed {
   /** The tasks claimed, in claim order. */
   claimed: TaskRow[]
+  /** Records the claim read for the claimed tasks (request.records), by task id. */
+  records: Map<number, Preloaded>
 }
+
+const noRecords = (): Map<number, Preloaded> => new Map()
 
 const NOTHING: Completed = { owned: new Set(), cancelled: new Set(), parents: [], watched: [] }
 
 const NO_CLAIM: ClaimRequest = { queue: null, exclude: [], limit: 0, workerId: '', leaseMs: 0 }
 
+/**
+ * A statement error of the record joins (a model's table or column renamed
+ * or gone while the worker runs): SQLSTATE classes 42 (undefined table,
+ * column, function…) and 22 (data exception). Not a lost connection, not
+ * a conflict.
+ */
+function joinBroke(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code
+  return typeof code === 'string' && (code.startsWith('42') || code.startsWith('22'))
+}
+
 async function stepPostgres(exec: Exec, batch: Finished[], request: ClaimRequest): Promise<Step> {
+  const joins = request.records ?? []
+  const records = recordJoinSql(joins)
   // The outcomes travel back as one JSON array on the first row, beside the claimed rows.
   const sql = `WITH ${completeCtes()}, ${claimCtes(request)}
-    SELECT d.done AS done_rows, c.*
+    SELECT d.done AS done_rows, c.*${records.select}
     FROM (SELECT json_agg(json_build_object('id', id, 'status', status,
             'has_dependents', has_dependents, 'watched', watched)) AS done FROM done) AS d
-    LEFT JOIN claimed AS c ON true`
-  const { rows } = await exec(sql, {
-    ...completeArrays(batch),
-    ...claimValues(request),
-    workerId: request.workerId,
-  })
+    LEFT JOIN claimed AS c ON true${records.from}`
+  let rows
+  try {
+    ;({ rows } = await exec(sql, {
+      ...completeArrays(batch),
+      ...claimValues(request),
+      ...records.values,
+      workerId: request.workerId,
+    }))
+  } catch (err) {
+    // One statement: it did nothing, so it runs again, reading no records.
+    if (joins.length === 0 || !joinBroke(err)) throw err
+    request.recordsFailed?.(err)
+    return stepPostgres(exec, batch, { ...request, records: [] })
+  }
   const done = (rows[0]?.done_rows as Array<Record<string, unknown>> | null) ?? []
+  const preloaded = takeRecords(rows, joins)
   const claimed = rows.filter((row) => row.id !== null).map(fromDb)
-  return { ...completedFrom(done), claimed: claimed.sort(byClaimOrder) }
+  return { ...completedFrom(done), claimed: claimed.sort(byClaimOrder), records: preloaded }
 }
 
 /** The permits (bit 1: key, 2: queue) freed by the outcomes that were stored, per key or queue. */
@@ -76,7 +104,7 @@ export async function step(
   date: (d: Date) => unknown,
 ): Promise<Step> {
   const claim = request && request.limit > 0 ? request : null
-  if (batch.length === 0 && !claim) return { ...NOTHING, claimed: [] }
+  if (batch.length === 0 && !claim) return { ...NOTHING, claimed: [], records: noRecords() }
   // Outcomes that free permits settle their key or queue, and a claim from a
   // limited queue locks it: both in the same transaction.
   const flow = batch.some((f) => f.permits !== 0) || claim?.limited === true
@@ -85,6 +113,7 @@ export async function step(
       return connections.with(async (exec) => ({
         ...(await completeOn(exec, dialect, batch, workerId, date)),
         claimed: [],
+        records: noRecords(),
       }))
     }
     return connections.with((exec) => stepPostgres(exec, batch, claim))
@@ -94,6 +123,7 @@ export async function step(
     return connections.with(async (exec) => ({
       ...(await completeOn(exec, dialect, batch, workerId, date)),
       claimed: claim ? await claimOn(exec, dialect, claim, date) : [],
+      records: noRecords(),
     }))
   }
   const inOne = (locking: boolean): Promise<Step> =>
@@ -108,8 +138,9 @@ export async function step(
       // SQLite commits what succeeded (Connections.transaction): stored
       // outcomes stay stored when the claim fails, and the worker claims
       // again on its next look for work.
-      if (dialect === 'sqlite') return { ...done, claimed: await claiming.catch(() => []) }
-      return { ...done, claimed: await claiming }
+      if (dialect === 'sqlite')
+        return { ...done, claimed: await claiming.catch(() => []), records: noRecords() }
+      return { ...done, claimed: await claiming, records: noRecords() }
     })
   try {
     return await inOne(false)

@@ -1,0 +1,118 @@
+/**
+ * PostgreSQL: the record of each claimed task read by the claim itself.
+ *
+ * In the default mode a claimed task starts at once, and before its method
+ * runs the worker needs the task's record (`Order` 17 for
+ * `order.async('ship')`). Loading it costs a second round trip per task and
+ * a pass through Sequelize's `findAll` pipeline, which cost more CPU than
+ * the claim (`node bench/zz-plain.mjs`-style A/B in docs/benchmarks.md). So
+ * the claim statement LEFT JOINs the tables of the models this worker has
+ * run tasks of, and returns each claimed row's record beside it, as the
+ * committed state the claim saw. The worker builds the instance the way
+ * `findAll` would (`Model.build(row, { raw: true, isNewRecord: false })`;
+ * the connection's type parsers are Sequelize's own), so a task sees the
+ * same record either way, and no record means RecordNotFoundError as before.
+ *
+ * Only for models whose `findByPk` is a plain SELECT (no default scope, not
+ * paranoid, no find hooks: src/record-joins.ts decides) and whose primary key
+ * is one integer, string or UUID column. The stored `object_id` is text: it
+ * is cast to the key's type only when it has that type's shape (the CASE
+ * evaluates the test first), so a hostile or corrupt `object_id` can never
+ * make the claim fail — its task is left to the ordinary load, which fails
+ * that task alone.
+ */
+import type { Row } from './connection.js'
+import type { Values } from './sql.js'
+
+/** What a claim needs to read one model's records. */
+export interface RecordJoin {
+  /** The `object_type` of the tasks this model's records belong to. */
+  model: string
+  /** The quoted table (with its schema, if any). */
+  table: string
+  /** The quoted primary key column, and how `object_id` compares with it. */
+  pk: string
+  kind: 'int' | 'text' | 'uuid'
+  /** The quoted columns read, and the attribute each one fills (same order). */
+  columns: string[]
+  attributes: string[]
+}
+
+/** A claimed task's record as the claim read it: the attribute values, or null if none. */
+export interface Preloaded {
+  model: string
+  values: Record<string, unknown> | null
+}
+
+/** The shapes of `object_id` that a key of each kind can hold (checked in SQL and here alike). */
+const SHAPE = {
+  int: '^-?[0-9]{1,18}$',
+  uuid: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+} as const
+const SHAPE_RE = { int: new RegExp(SHAPE.int), uuid: new RegExp(SHAPE.uuid) }
+
+/** True when the claim looked up this task's record through `join`. */
+export function joined(join: RecordJoin, row: { objectType: unknown; objectId: unknown }): boolean {
+  if (row.objectType !== join.model || typeof row.objectId !== 'string') return false
+  return join.kind === 'text' || SHAPE_RE[join.kind].test(row.objectId)
+}
+
+/** `object_id` as the key's type, or NULL when the row is not of this model or has no such shape. */
+function keyOf(join: RecordJoin, i: number): string {
+  const mine = `c.object_type = :rj${i}`
+  if (join.kind === 'text') return `CASE WHEN ${mine} THEN c.object_id END`
+  const cast = join.kind === 'int' ? 'bigint' : 'uuid'
+  return `CASE WHEN ${mine} AND c.object_id ~ '${SHAPE[join.kind]}' THEN c.object_id::${cast} END`
+}
+
+const alias = (i: number, j: number): string => `rj${i}_${j}`
+
+/**
+ * The select-list tail and the joins to add to a statement whose claimed
+ * rows are `c`, and the values they bind.
+ */
+export function recordJoinSql(joins: RecordJoin[]): {
+  select: string
+  from: string
+  values: Values
+} {
+  const values: Values = {}
+  let select = ''
+  let from = ''
+  joins.forEach((join, i) => {
+    values[`rj${i}`] = join.model
+    join.columns.forEach((column, j) => (select += `, r${i}.${column} AS ${alias(i, j)}`))
+    from += ` LEFT JOIN ${join.table} AS r${i} ON r${i}.${join.pk} = ${keyOf(join, i)}`
+  })
+  return { select, from, values }
+}
+
+/**
+ * Takes the record columns off the driver's rows (they must not reach the
+ * task row) and returns each claimed task's record, by task id, for the
+ * tasks the claim looked up.
+ */
+export function takeRecords(rows: Row[], joins: RecordJoin[]): Map<number, Preloaded> {
+  const out = new Map<number, Preloaded>()
+  if (joins.length === 0) return out
+  for (const row of rows) {
+    const task = { objectType: row.object_type, objectId: row.object_id }
+    joins.forEach((join, i) => {
+      const fields = join.columns.map((_, j) => alias(i, j))
+      if (row.id !== null && row.id !== undefined && joined(join, task)) {
+        // The key column is never NULL in a row that exists.
+        const pkAt = join.attributes.length === 0 ? -1 : join.columns.indexOf(join.pk)
+        const found = pkAt >= 0 && row[fields[pkAt] as string] !== null
+        let values: Record<string, unknown> | null = null
+        if (found) {
+          values = {}
+          for (const [j, attribute] of join.attributes.entries())
+            values[attribute] = row[fields[j] as string]
+        }
+        out.set(Number(row.id), { model: join.model, values })
+      }
+      for (const field of fields) delete row[field]
+    })
+  }
+  return out
+}
