@@ -70,4 +70,50 @@ describe.each(dialects)('claim plan on %s', (dialect) => {
       }
     },
   )
+
+  it.runIf(dialect === 'postgres')(
+    'the outcome-and-claim statement keeps one generic plan, which finds the outcomes by primary key',
+    async () => {
+      // One connection, so the prepared statements seen are the worker's.
+      const one = db.connect({ pool: { max: 1 } })
+      const local = defineApp(one)
+      try {
+        const order = await local.Order.create({ total: 1 })
+        for (let i = 0; i < 30; i++) await order.async('sendConfirmationEmail')
+        // A table of some size (history), as the planner knows it: on a few
+        // rows a sequential scan is as cheap as anything.
+        const columns =
+          'object_type, object_id, action, args, priority, scheduled_at, queue, created_at, updated_at'
+        await one.query(
+          `INSERT INTO async_tasks (${columns}, status, finished_at)
+           SELECT ${columns}, 'succeeded', now() FROM async_tasks, generate_series(1, 200)`,
+        )
+        await one.query('ANALYZE async_tasks')
+        await local.tasks.createWorker({ concurrency: 1 }).workOff()
+        const [stats] = await one.query(
+          `SELECT name, generic_plans, custom_plans FROM pg_prepared_statements
+           WHERE statement LIKE 'WITH v AS%' AND statement LIKE '%claimed AS%'`,
+        )
+        const step = stats[0] as { name: string; generic_plans: string; custom_plans: string }
+        // A custom plan per call would mean planning the long CTE every time.
+        expect(Number(step.generic_plans)).toBeGreaterThan(20)
+        expect(Number(step.custom_plans)).toBeLessThanOrEqual(5)
+        const plan = await one.transaction(async (transaction) => {
+          await one.query('SET LOCAL plan_cache_mode = force_generic_plan', { transaction })
+          const [types] = await one.query(
+            `SELECT parameter_types::text[] AS t FROM pg_prepared_statements WHERE name = :name`,
+            { replacements: { name: step.name }, transaction },
+          )
+          const nulls = ((types[0] as { t: string[] }).t ?? []).map(() => 'NULL').join(', ')
+          const [rows] = await one.query(`EXPLAIN EXECUTE ${step.name}(${nulls})`, { transaction })
+          return JSON.stringify(rows)
+        })
+        // Not a bitmap scan of every running row's index entries (dead ones included).
+        expect(plan).toMatch(/Index Scan using async_tasks_pkey on async_tasks t\b/)
+        expect(plan).not.toMatch(/Bitmap/)
+      } finally {
+        await one.close()
+      }
+    },
+  )
 })
