@@ -4,8 +4,9 @@
  * In the default mode a claimed task starts at once, and before its method
  * runs the worker needs the task's record (`Order` 17 for
  * `order.async('ship')`). Loading it costs a second round trip per task and
- * a pass through Sequelize's `findAll` pipeline, which cost more CPU than
- * the claim (`node bench/zz-plain.mjs`-style A/B in docs/benchmarks.md). So
+ * a pass through Sequelize's `findAll` pipeline, which cost the worker more
+ * CPU than the claim (`N=30000 node bench/prof-drain.mjs postgres`, see
+ * docs/claiming.md). So
  * the claim statement LEFT JOINs the tables of the models this worker has
  * run tasks of, and returns each claimed row's record beside it, as the
  * committed state the claim saw. The worker builds the instance the way
