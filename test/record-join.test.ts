@@ -192,6 +192,28 @@ describe.skipIf(!pg)('records read with the claim (postgres)', () => {
     expect(((await Gadget.findByPk(gadgets[0]?.id)) as Gadget).label).toBe('renamed')
   })
 
+  it('keyed tasks, whose outcomes settle their key in a transaction, read their records with the claim too', async () => {
+    const gadgets = await Promise.all([1, 2, 3, 4].map((i) => Gadget.create({ label: `k${i}` })))
+    const keyed = () =>
+      Promise.all(
+        gadgets.map((g) =>
+          (g as unknown as { async: (a: string, o: object) => Promise<AsyncTask> }).async(
+            'inspect',
+            { concurrencyKey: true },
+          ),
+        ),
+      )
+    await keyed()
+    await drain()
+    loads.length = 0
+    const list = await keyed()
+    await drain()
+    await reloaded(list)
+    expect(list.map((t) => t.status)).toEqual(Array(4).fill('succeeded'))
+    expect(list.every((t) => (t.result as { same: boolean }).same)).toBe(true)
+    expect(loads.filter((m) => m === 'Gadgets')).toEqual([])
+  })
+
   it('a record deleted (outside Sequelize) before its task starts fails that task with RecordNotFoundError', async () => {
     const [keep, gone] = await Promise.all([
       Gadget.create({ label: 'keep' }),

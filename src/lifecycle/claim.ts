@@ -24,7 +24,7 @@ import type { Exec } from './connection.js'
 import { isMysql, later, NOW, type Dialect } from './dialect.js'
 import { byClaimOrder, fromDb, type TaskRow } from './row.js'
 import type { Values } from './sql.js'
-import type { RecordJoin } from './record-join.js'
+import { recordJoinSql, takeRecords, type Preloaded, type RecordJoin } from './record-join.js'
 import { countClaim, lockQueue, unlimitedGuard } from './queue-limits.js'
 
 /** What a worker asks of a claim. */
@@ -126,14 +126,17 @@ export async function claimOn(
   dialect: Dialect,
   request: ClaimRequest,
   date: (d: Date) => unknown,
+  records?: Map<number, Preloaded>,
 ): Promise<TaskRow[]> {
   if (request.limit <= 0) return []
-  if (!request.limited || request.queue === null) return claimRows(exec, dialect, request, date)
+  if (!request.limited || request.queue === null)
+    return claimRows(exec, dialect, request, date, 0, true, undefined, records)
   const room = await lockQueue(exec, dialect, request.queue, request.limit, date)
-  if (!room) return claimRows(exec, dialect, request, date, 0, false) // no longer limited
+  if (!room) return claimRows(exec, dialect, request, date, 0, false, undefined, records) // no longer limited
   if (room.room === 0) return []
   const limited = { ...request, limit: room.room }
-  const rows = await claimRows(exec, dialect, limited, date, room.capped ? 2 : 0, false, room.at)
+  const capped = room.capped ? 2 : 0
+  const rows = await claimRows(exec, dialect, limited, date, capped, false, room.at, records)
   await countClaim(exec, request.queue, room, rows.length)
   return rows
 }
@@ -146,6 +149,7 @@ async function claimRows(
   queuePermit = 0,
   guard = true,
   at?: Date,
+  records?: Map<number, Preloaded>,
 ): Promise<TaskRow[]> {
   const values = claimValues(request, queuePermit)
   if (dialect === 'sqlite') {
@@ -158,8 +162,12 @@ async function claimRows(
     return rows.map(fromDb).sort(byClaimOrder)
   }
   if (!isMysql(dialect)) {
-    const sql = `WITH ${claimCtes(request, guard)} SELECT * FROM claimed`
-    const { rows } = await exec(sql, values)
+    // With the records of the claimed tasks, when asked (record-join.ts).
+    const joins = (records && request.records) || []
+    const join = recordJoinSql(joins)
+    const sql = `WITH ${claimCtes(request, guard)} SELECT c.*${join.select} FROM claimed AS c${join.from}`
+    const { rows } = await exec(sql, { ...values, ...join.values })
+    for (const [id, record] of takeRecords(rows, joins)) records?.set(id, record)
     return rows.map(fromDb).sort(byClaimOrder)
   }
   const { rows } = await exec(mysqlPick(request, guard), values)

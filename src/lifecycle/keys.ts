@@ -52,6 +52,36 @@ const COUNT = `UPDATE async_concurrency SET holders = :holders, updated_at = %NO
 const ROOM = 200
 
 /**
+ * PostgreSQL: a locked key's settlement in one statement (it runs after the
+ * lock, so its snapshot sees every task blocked before the lock was
+ * granted). The next blocked tasks in claim order are admitted while the
+ * key has room for each (`:holders` + its place ≤ its limit), up to the
+ * first that has none, as the loop of the other dialects does; the key's
+ * count is written with what was admitted. The admitted rows are found by
+ * primary key (`COALESCE` keeps `ready = 2` off the blocked index, which
+ * would make the planner read every blocked task of every key).
+ */
+const SETTLE_PG = `WITH next AS (
+    SELECT id, concurrency_limit, row_number() OVER () AS n FROM (
+      SELECT id, COALESCE(concurrency_limit, 1) AS concurrency_limit FROM async_tasks
+      WHERE ready = 2 AND concurrency_key = :key
+      ORDER BY priority DESC, scheduled_at, id LIMIT :room
+    ) AS b
+  ), fits AS (
+    SELECT n.id FROM next AS n
+    WHERE n.n <= COALESCE((SELECT min(f.n) - 1 FROM next AS f
+                           WHERE :holders::int + f.n > f.concurrency_limit), :room::int)
+  ), admitted AS (
+    UPDATE async_tasks AS t SET ready = 1, permits = permits | 1, updated_at = now()
+    FROM fits WHERE t.id = fits.id AND COALESCE(t.ready, 0) = 2
+    RETURNING t.id
+  )
+  UPDATE async_concurrency
+  SET holders = :holders::int + (SELECT count(*) FROM admitted), updated_at = now()
+  WHERE concurrency_key = :key
+  RETURNING holders - :holders::int AS admitted`
+
+/**
  * Settles `keys` inside a transaction of ours: `freed` permits (per key) are
  * given back, then blocked tasks admitted while their key has room.
  * Resolves to how many tasks were admitted.
@@ -73,6 +103,11 @@ export async function settleKeysOn(
   for (const row of rows) {
     const key = String(row.concurrency_key)
     let holders = Math.max(0, Number(row.holders) - (freed.get(key) ?? 0))
+    if (dialect === 'postgres') {
+      const settled = await exec(SETTLE_PG, { key, holders, room: ROOM })
+      admitted += Number(settled.rows[0]?.admitted ?? 0)
+      continue
+    }
     const next = await exec(blocked.replace('%INDEX%', index), { key, room: ROOM })
     const ids: number[] = []
     for (const task of next.rows) {

@@ -134,13 +134,20 @@ export async function step(
       if (keys.size > 0) await settleKeysOn(exec, dialect, date, [...keys.keys()], keys)
       const queues = freed(batch, owned, 2)
       if (queues.size > 0) await releaseQueues(exec, dialect, queues)
-      const claiming = claimOn(exec, dialect, claim ?? NO_CLAIM, date)
+      const records = noRecords()
+      const claiming = claimOn(exec, dialect, claim ?? NO_CLAIM, date, records)
       // SQLite commits what succeeded (Connections.transaction): stored
       // outcomes stay stored when the claim fails, and the worker claims
       // again on its next look for work.
-      if (dialect === 'sqlite')
-        return { ...done, claimed: await claiming.catch(() => []), records: noRecords() }
-      return { ...done, claimed: await claiming, records: noRecords() }
+      if (dialect === 'sqlite') return { ...done, claimed: await claiming.catch(() => []), records }
+      try {
+        return { ...done, claimed: await claiming, records }
+      } catch (err) {
+        // The transaction is lost: the worker stops joining, and the
+        // outcomes are written again (the recorder) with a claim without.
+        if (claim?.records?.length && joinBroke(err)) claim.recordsFailed?.(err)
+        throw err
+      }
     })
   try {
     return await inOne(false)
