@@ -62,9 +62,10 @@ const ROOM = 200
  * would make the planner read every blocked task of every key).
  */
 const SETTLE_PG = `WITH next AS (
-    SELECT id, concurrency_limit, row_number() OVER () AS n FROM (
-      SELECT id, COALESCE(concurrency_limit, 1) AS concurrency_limit FROM async_tasks
-      WHERE ready = 2 AND concurrency_key = :key
+    SELECT id, concurrency_limit,
+           row_number() OVER (ORDER BY priority DESC, scheduled_at, id) AS n FROM (
+      SELECT id, priority, scheduled_at, COALESCE(concurrency_limit, 1) AS concurrency_limit
+      FROM async_tasks WHERE ready = 2 AND concurrency_key = :key
       ORDER BY priority DESC, scheduled_at, id LIMIT :room
     ) AS b
   ), fits AS (
