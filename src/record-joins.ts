@@ -114,14 +114,9 @@ export class RecordJoins {
   saw(rows: Array<{ objectType: string; objectId: string | null }>): void {
     if (this.off) return
     for (const row of rows) {
+      if (this.list.length >= MAX) return
       if (row.objectId === null || this.seen.has(row.objectType)) continue
-      if (this.seen.size >= MAX * 4) return
-      let join: RecordJoin | null = null
-      try {
-        join = this.list.length < MAX ? recordJoinOf(this.ctx, row.objectType) : null
-      } catch {
-        join = null
-      }
+      const join = recordJoinOf(this.ctx, row.objectType)
       this.seen.set(row.objectType, join)
       // A new array: a claim in flight keeps the list it was sent with.
       if (join) this.list = [...this.list, join]

@@ -25,6 +25,8 @@ interface ByModel {
   served: Set<string>
   /** Ids the claim looked up and found no record for. */
   missing: Set<string>
+  /** The model's attribute names, for instances built from the claim's rows. */
+  attributes?: string[]
 }
 
 export class RecordGroup {
@@ -64,8 +66,8 @@ export class RecordGroup {
       return
     }
     // As findAll builds its results (the selected attributes included).
-    const attributes = Object.keys(entry.model.getAttributes())
-    const options = { isNewRecord: false, raw: true, attributes }
+    entry.attributes ??= Object.keys(entry.model.getAttributes())
+    const options = { isNewRecord: false, raw: true, attributes: entry.attributes }
     entry.found.set(key, entry.model.build(values as never, options))
   }
 

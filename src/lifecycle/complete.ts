@@ -105,8 +105,9 @@ const GUARD = "t.locked_by = :workerId AND t.status = 'running'"
 /**
  * PostgreSQL: the batch's rows are found by primary key, a lookup per
  * outcome, and the statement keeps one plan per connection. Two things in
- * the text see to it (`perf` of a draining server showed a fifth of its CPU
- * in one or the other):
+ * the text see to it (`perf record -a -g -- sleep 4` while `N=30000 node
+ * bench/prof-drain.mjs postgres` drains: a fifth of PostgreSQL's CPU was in
+ * one or the other):
  * - the guard cannot use an index on `status` (COALESCE): else the planner
  *   may read every `running` row through the lease or status index with a
  *   bitmap scan, which visits the entry each finished task's `running`

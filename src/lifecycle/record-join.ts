@@ -96,24 +96,26 @@ export function recordJoinSql(joins: RecordJoin[]): {
 export function takeRecords(rows: Row[], joins: RecordJoin[]): Map<number, Preloaded> {
   const out = new Map<number, Preloaded>()
   if (joins.length === 0) return out
+  // Per join, once: the result's column names, and which one is the key
+  // (never NULL in a record that exists).
+  const shapes = joins.map((join, i) => {
+    const fields = join.columns.map((_, j) => alias(i, j))
+    return { join, fields, key: fields[join.columns.indexOf(join.pk)] as string }
+  })
   for (const row of rows) {
-    const task = { objectType: row.object_type, objectId: row.object_id }
-    joins.forEach((join, i) => {
-      const fields = join.columns.map((_, j) => alias(i, j))
-      if (row.id !== null && row.id !== undefined && joined(join, task)) {
-        // The key column is never NULL in a row that exists.
-        const pkAt = join.attributes.length === 0 ? -1 : join.columns.indexOf(join.pk)
-        const found = pkAt >= 0 && row[fields[pkAt] as string] !== null
-        let values: Record<string, unknown> | null = null
-        if (found) {
-          values = {}
-          for (const [j, attribute] of join.attributes.entries())
-            values[attribute] = row[fields[j] as string]
-        }
+    for (const { join, fields, key } of shapes) {
+      if (
+        row.id !== null &&
+        joined(join, { objectType: row.object_type, objectId: row.object_id })
+      ) {
+        const found = row[key] !== null
+        const values = found
+          ? Object.fromEntries(join.attributes.map((a, j) => [a, row[fields[j] as string]]))
+          : null
         out.set(Number(row.id), { model: join.model, values })
       }
       for (const field of fields) delete row[field]
-    })
+    }
   }
   return out
 }
