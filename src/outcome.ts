@@ -100,6 +100,7 @@ export function finishRun(
     startedAt,
     delayMs: 0,
     concurrencyKey: row.concurrencyKey,
+    concurrencyLimit: row.concurrencyLimit,
     queue: row.queue,
     permits: row.permits,
   }
@@ -167,6 +168,7 @@ export function unstorable(row: TaskRow, dbError: unknown, startedAt: Date | nul
     delayMs: 0,
     startedAt,
     concurrencyKey: row.concurrencyKey,
+    concurrencyLimit: row.concurrencyLimit,
     queue: row.queue,
     permits: row.permits,
   }

@@ -167,6 +167,46 @@ describe.each(dialects)('flow control on %s', (dialect) => {
     expect((await failing.reload()).ready).toBe(1)
   })
 
+  it('hands the permit of an ended task to the next task of its key, and gives it back when none is left', async () => {
+    const order = await app.Order.create({ total: 1 })
+    const relay = []
+    for (let i = 0; i < 4; i++)
+      relay.push(await order.async('echo', { args: [i], concurrencyKey: 'relay' }))
+    const holders = async (key: string): Promise<number> => {
+      const [rows] = await t.sequelize.query(
+        `SELECT holders FROM async_concurrency WHERE concurrency_key = '${key}'`,
+      )
+      return Number((rows[0] as { holders: unknown }).holders)
+    }
+    expect(await holders('relay')).toBe(1)
+    await app.tasks.createWorker({ concurrency: 2, pollInterval: 50 }).workOff()
+    const ran = await Promise.all(relay.map((task) => task.reload()))
+    expect(ran.map((task) => task.status)).toEqual(Array(4).fill('succeeded'))
+    // One at a time, in claim order: each started after the one before ended.
+    for (let i = 1; i < ran.length; i++)
+      expect(ran[i]!.startedAt!.getTime()).toBeGreaterThanOrEqual(ran[i - 1]!.finishedAt!.getTime())
+    expect(await holders('relay')).toBe(0)
+
+    // A task whose own limit the key's count exceeds does not take a handed
+    // permit: it waits until the count fits its limit.
+    const wide = [
+      await order.async('slow', { args: [150], concurrencyKey: 'mixed', concurrencyLimit: 2 }),
+      await order.async('slow', { args: [400], concurrencyKey: 'mixed', concurrencyLimit: 2 }),
+    ]
+    const narrow = await order.async('echo', {
+      args: ['narrow'],
+      concurrencyKey: 'mixed',
+      concurrencyLimit: 1,
+    })
+    await app.tasks.createWorker({ concurrency: 3, pollInterval: 50 }).workOff()
+    const [short, long] = await Promise.all(wide.map((task) => task.reload()))
+    await narrow.reload()
+    expect(narrow.status).toBe('succeeded')
+    expect(narrow.startedAt!.getTime()).toBeGreaterThanOrEqual(long!.finishedAt!.getTime())
+    expect(short!.finishedAt!.getTime()).toBeLessThan(long!.finishedAt!.getTime())
+    expect(await holders('mixed')).toBe(0)
+  })
+
   it('caps the running tasks of a queue over every worker, changed at run time', async () => {
     spans.length = 0
     await app.tasks.setQueueLimits('capped', { concurrency: 2 })

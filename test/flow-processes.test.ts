@@ -130,6 +130,12 @@ describe.each(dialects)('flow control across processes on %s', (dialect) => {
     expect(maxOverlap(spans, 'hot')).toBeLessThanOrEqual(2)
     expect(maxOverlap(spans, 'capped')).toBeLessThanOrEqual(3)
     expect(await tasks.AsyncTask.count({ where: { status: 'succeeded' } })).toBe(total)
+    // Every permit came back: handed on to the key's next task, or given
+    // back to the count once the key had nothing blocked.
+    const [counts] = await sequelize.query(
+      'SELECT concurrency_key, holders FROM async_concurrency WHERE holders <> 0',
+    )
+    expect(counts).toEqual([])
   })
 
   it('several worker processes start no more than max tasks of a rate-limited queue per window', async () => {

@@ -49,7 +49,7 @@ export interface ClaimRequest {
 }
 
 /** Which rows a claim may take: its queue, not the paused, and (unless it holds the lock) no limited queue. */
-function condition(dialect: Dialect, request: ClaimRequest, guard: boolean): string {
+export function condition(dialect: Dialect, request: ClaimRequest, guard: boolean): string {
   const named = request.queue !== null
   const limits = guard ? ` ${unlimitedGuard(dialect, named)}` : ''
   if (named) return `AND queue = :queue${limits}`

@@ -46,6 +46,7 @@ export interface Finished {
   startedAt: Date | null
   /** The task's key, queue and permits (as claimed): the outcome frees the permits. */
   concurrencyKey: string | null
+  concurrencyLimit: number | null
   queue: string
   permits: number
 }
@@ -120,17 +121,28 @@ const GUARD = "t.locked_by = :workerId AND t.status = 'running'"
  */
 const PG_GUARD = "t.locked_by = :workerId AND COALESCE(t.status, '') = 'running'"
 
-/** PostgreSQL: the batch as CTE parts `v` and `done` (RETURNING the ids still ours). */
-export function completeCtes(): string {
+/**
+ * PostgreSQL: the batch as CTE parts `v` and `done` (RETURNING the ids still
+ * ours). With `keyed`, the batch also carries each task's key and permits as
+ * claimed, and `done` returns them with the key's limit, for keys.ts to
+ * free and settle in the same statement (`freed_key`, `freed_permits`,
+ * `key_limit`).
+ */
+export function completeCtes(keyed = false): string {
+  const more = keyed ? ', :keys::text[], :permits::int[]' : ''
+  const names = keyed ? ', concurrency_key, permits' : ''
+  const returning = keyed
+    ? ', v.concurrency_key AS freed_key, v.permits AS freed_permits, t.concurrency_limit AS key_limit'
+    : ''
   return `v AS (
     SELECT * FROM unnest(:ids::bigint[], :kinds::text[], :results::text[], :errors::text[],
-                         :histories::text[], :delays::int[], :starts::timestamptz[])
-      AS v(id, kind, result, error, history, delay_ms, started_at)
+                         :histories::text[], :delays::int[], :starts::timestamptz[]${more})
+      AS v(id, kind, result, error, history, delay_ms, started_at${names})
     LIMIT :size
   ), done AS (
     UPDATE async_tasks AS t SET ${assignments('postgres')}
     FROM v WHERE t.id = v.id AND ${PG_GUARD}
-    RETURNING t.id, t.status, t.has_dependents, t.watched
+    RETURNING t.id, t.status, t.has_dependents, t.watched${returning}
   )`
 }
 
@@ -145,6 +157,8 @@ export function completeArrays(batch: Finished[]): Values {
     histories: batch.map((f) => f.historyJson),
     delays: batch.map((f) => Math.min(Math.round(f.delayMs), INT_MAX)),
     starts: batch.map((f) => f.startedAt),
+    keys: batch.map((f) => f.concurrencyKey),
+    permits: batch.map((f) => f.permits),
   }
 }
 

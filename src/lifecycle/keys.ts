@@ -12,15 +12,20 @@
  * permit is free.
  *
  * `async_concurrency` counts the holders of each key, one row per key. Every
- * change takes the key's row lock first, in a statement of its own, and only
- * then reads the blocked tasks: in READ COMMITTED a later statement sees
- * everything committed before the lock was granted, so a task blocked by a
- * concurrent enqueue is never missed (one statement would read a snapshot
- * taken before it waited for the lock). Keys are locked in order, so two
- * transactions never wait on each other's keys.
+ * change of the count takes the key's row lock first, in a statement of its
+ * own, and only then reads the blocked tasks: in READ COMMITTED a later
+ * statement sees everything committed before the lock was granted, so a
+ * task blocked by a concurrent enqueue is never missed (one statement would
+ * read a snapshot taken before it waited for the lock). Keys are locked in
+ * order, so two transactions never wait on each other's keys.
+ *
+ * An outcome does not change the count when a blocked task of its key takes
+ * its permit (the hand-off: handOffCtesPg, handOffOn); only a permit nobody
+ * blocked could take goes back to the count, under the lock (settleKeysOn).
+ * So the outcomes of a busy key do not queue behind its row lock.
  */
 import type { Exec } from './connection.js'
-import { inList, isMysql, NOW, type Dialect } from './dialect.js'
+import { inList, isMysql, later, NOW, type Dialect } from './dialect.js'
 
 /** Rows of `async_concurrency` for keys first seen; an existing row is left alone (and unlocked). */
 export function ensureKeysSql(dialect: Dialect, n: number): string {
@@ -81,6 +86,114 @@ const SETTLE_PG = `WITH next AS (
   SET holders = :holders::int + (SELECT count(*) FROM admitted), updated_at = now()
   WHERE concurrency_key = :key
   RETURNING holders - :holders::int AS admitted`
+
+/**
+ * PostgreSQL: a worker's keyed outcomes hand their permits on in the
+ * statement that writes them (`done` from completeCtes(true)), beside the
+ * claim of its next tasks (`claimed`), as one statement that commits on
+ * its own.
+ *
+ * A freed permit goes straight to the next blocked task of its key, in
+ * claim order, without the key's lock: the key's count does not change
+ * (one holder ends, one starts), so nothing an admission reads under the
+ * lock changes either. Blocked tasks are picked `FOR UPDATE SKIP LOCKED`:
+ * two hand-offs of one key never pick the same task, and a task admitted
+ * by another statement meanwhile is re-checked on its newest version, no
+ * longer blocked, and skipped. A task locked by someone else is skipped,
+ * never waited for: the snapshot may still show a task that was handed off
+ * a moment ago as blocked, and waiting for its outcome's statement could
+ * deadlock. A task takes a handed permit only if its own limit allows the
+ * key's count (tasks of a key should share a limit: docs/flow-control.md).
+ *
+ * So a busy or hot key hands its permits on and its row is never touched,
+ * and its outcomes do not queue behind each other. A permit no blocked
+ * task could take comes back in `rest` (per key, as JSON): the caller gives
+ * it back to the key's count with settleKeysOn(), under the lock, reading
+ * the blocked tasks after it (a task blocked by a concurrent enqueue is
+ * seen there). Until then the count is one too high: a key admits a moment
+ * later, never one task too many (and if the worker dies in between, the
+ * upkeep's recount corrects it within a minute).
+ *
+ * A task handed a permit is taken by this worker straight away (`take`)
+ * while the claim left it room and the task is in a queue it claims from
+ * (the permit its own task just freed, so a hot key's tasks do not wait for
+ * another claim); the others become due (`ready = 1`).
+ */
+export function handOffCtesPg(claimable: string): string {
+  const order = 'ORDER BY priority DESC, scheduled_at, id'
+  return `freed AS (
+    SELECT freed_key AS concurrency_key, count(*)::int AS n, max(COALESCE(key_limit, 1)) AS lim
+    FROM done WHERE freed_key IS NOT NULL AND (freed_permits & 1) = 1 GROUP BY freed_key
+  ), handed AS (
+    SELECT b.id, f.concurrency_key, (true ${claimable}) AS eligible, b.priority, b.scheduled_at
+    FROM freed AS f
+    LEFT JOIN async_concurrency AS c ON c.concurrency_key = f.concurrency_key
+    CROSS JOIN LATERAL (
+      SELECT id, queue, priority, scheduled_at FROM async_tasks
+      WHERE ready = 2 AND concurrency_key = f.concurrency_key
+        AND COALESCE(concurrency_limit, 1) >= GREATEST(f.lim, COALESCE(c.holders, 0))
+      ${order} LIMIT f.n FOR UPDATE SKIP LOCKED
+    ) AS b
+  ), ranked AS (
+    SELECT id, eligible AND row_number() OVER (PARTITION BY eligible ${order})
+                             <= :limit - (SELECT count(*) FROM claimed) AS take
+    FROM handed
+  ), admitted AS (
+    UPDATE async_tasks AS t SET
+      permits = t.permits | 1,
+      ready = CASE WHEN r.take THEN NULL ELSE 1 END,
+      status = CASE WHEN r.take THEN 'running' ELSE t.status END,
+      locked_by = CASE WHEN r.take THEN :workerId ELSE t.locked_by END,
+      locked_until = CASE WHEN r.take THEN ${later('postgres', 'lease')} ELSE t.locked_until END,
+      unique_hold = CASE WHEN r.take AND t.unique_until IS DISTINCT FROM 'finished' THEN NULL ELSE t.unique_hold END,
+      started_at = CASE WHEN r.take THEN now() ELSE t.started_at END,
+      updated_at = now()
+    FROM ranked AS r WHERE t.id = r.id
+    RETURNING t.*
+  ), taken AS (
+    SELECT * FROM admitted WHERE ready IS NULL
+  ), rest AS (
+    SELECT json_object_agg(f.concurrency_key, f.n - h.n) AS keys FROM freed AS f
+    CROSS JOIN LATERAL (SELECT count(*) AS n FROM handed WHERE concurrency_key = f.concurrency_key) AS h
+    WHERE f.n > h.n
+  )`
+}
+
+/** The next blocked tasks of a key a handed permit may go to (see handOffCtesPg). */
+const handOffPick = (d: Dialect): string =>
+  `SELECT id FROM async_tasks${isMysql(d) ? ' FORCE INDEX (async_tasks_blocked)' : ''}
+   WHERE ready = 2 AND concurrency_key = :key
+     AND COALESCE(concurrency_limit, 1) >= ${d === 'sqlite' ? 'MAX' : 'GREATEST'}(:lim, COALESCE(
+       (SELECT holders FROM async_concurrency WHERE concurrency_key = :key), 0))
+   ORDER BY priority DESC, scheduled_at, id LIMIT :n${d === 'sqlite' ? '' : ' FOR UPDATE SKIP LOCKED'}`
+
+/**
+ * The hand-off of handOffCtesPg() as statements, inside a transaction of
+ * ours (MySQL/MariaDB, SQLite, and PostgreSQL when the step also holds a
+ * queue's lock): each freed permit of `freed` (per key, with the key's
+ * limit) goes to the next blocked task of its key, made due (the claim
+ * after it, in the same transaction, sees it). No key lock is taken: the
+ * count does not change. Resolves to the permits no blocked task took, per
+ * key, for settleKeysOn() in a transaction of its own after this one
+ * commits (taking a key's lock here, while holding the rows handed off,
+ * could deadlock with an admission that holds the lock and reads them).
+ */
+export async function handOffOn(
+  exec: Exec,
+  dialect: Dialect,
+  date: (d: Date) => unknown,
+  freed: Map<string, { n: number; lim: number }>,
+): Promise<Map<string, number>> {
+  const rest = new Map<string, number>()
+  const at = date(new Date())
+  for (const [key, { n, lim }] of [...freed].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const { rows } = await exec(handOffPick(dialect), { key, n, lim })
+    const ids = rows.map((row) => Number(row.id))
+    if (ids.length > 0) await exec(admitSql(dialect), { ids, now: at })
+    if (ids.length < n) rest.set(key, n - ids.length)
+  }
+  return rest
+}
 
 /**
  * Settles `keys` inside a transaction of ours: `freed` permits (per key) are

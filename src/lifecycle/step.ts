@@ -10,7 +10,7 @@
  * - MySQL/MariaDB and SQLite: one transaction of ours around complete.ts
  *   and claim.ts, so one commit (one log flush) for both.
  */
-import { claimCtes, claimOn, claimValues, type ClaimRequest } from './claim.js'
+import { claimCtes, claimOn, claimValues, condition, type ClaimRequest } from './claim.js'
 import {
   completeArrays,
   completeCtes,
@@ -22,7 +22,7 @@ import {
 } from './complete.js'
 import type { Connections, Exec } from './connection.js'
 import type { Dialect } from './dialect.js'
-import { settleKeysOn } from './keys.js'
+import { handOffCtesPg, handOffOn, settleKeysOn } from './keys.js'
 import { releaseQueues } from './queue-limits.js'
 import { byClaimOrder, fromDb, type TaskRow } from './row.js'
 import { recordJoinSql, takeRecords, type Preloaded } from './record-join.js'
@@ -51,15 +51,26 @@ function joinBroke(err: unknown): boolean {
   return typeof code === 'string' && (code.startsWith('42') || code.startsWith('22'))
 }
 
-async function stepPostgres(exec: Exec, batch: Finished[], request: ClaimRequest): Promise<Step> {
+/**
+ * PostgreSQL: outcomes and claim in one statement. With `keyed`, the
+ * outcomes hand their key permits on in it too (keys.ts, handOffCtesPg),
+ * and the permits nobody took come back in `rest`, per key.
+ */
+async function stepPostgres(
+  exec: Exec,
+  batch: Finished[],
+  request: ClaimRequest,
+  keyed = false,
+): Promise<Step & { rest: Map<string, number> }> {
   const joins = request.records ?? []
   const records = recordJoinSql(joins)
+  const settle = keyed ? `, ${handOffCtesPg(condition('postgres', request, true))}` : ''
   // The outcomes travel back as one JSON array on the first row, beside the claimed rows.
-  const sql = `WITH ${completeCtes()}, ${claimCtes(request)}
-    SELECT d.done AS done_rows, c.*${records.select}
+  const sql = `WITH ${completeCtes(keyed)}, ${claimCtes(request)}${settle}
+    SELECT d.done AS done_rows${keyed ? ', (SELECT keys FROM rest) AS rest_keys' : ''}, c.*${records.select}
     FROM (SELECT json_agg(json_build_object('id', id, 'status', status,
             'has_dependents', has_dependents, 'watched', watched)) AS done FROM done) AS d
-    LEFT JOIN claimed AS c ON true${records.from}`
+    LEFT JOIN ${keyed ? '(SELECT * FROM claimed UNION ALL SELECT * FROM taken)' : 'claimed'} AS c ON true${records.from}`
   let rows
   try {
     ;({ rows } = await exec(sql, {
@@ -72,12 +83,28 @@ async function stepPostgres(exec: Exec, batch: Finished[], request: ClaimRequest
     // One statement: it did nothing, so it runs again, reading no records.
     if (joins.length === 0 || !joinBroke(err)) throw err
     request.recordsFailed?.(err)
-    return stepPostgres(exec, batch, { ...request, records: [] })
+    return stepPostgres(exec, batch, { ...request, records: [] }, keyed)
   }
   const done = (rows[0]?.done_rows as Array<Record<string, unknown>> | null) ?? []
+  const rest = new Map(
+    Object.entries((rows[0]?.rest_keys as Record<string, number> | null | undefined) ?? {}),
+  )
   const preloaded = takeRecords(rows, joins)
   const claimed = rows.filter((row) => row.id !== null).map(fromDb)
-  return { ...completedFrom(done), claimed: claimed.sort(byClaimOrder), records: preloaded }
+  return { ...completedFrom(done), claimed: claimed.sort(byClaimOrder), records: preloaded, rest }
+}
+
+/** The key permits freed by the outcomes that were stored, per key, with the key's limit. */
+function freedKeys(batch: Finished[], owned: Set<number>): Map<string, { n: number; lim: number }> {
+  const keys = new Map<string, { n: number; lim: number }>()
+  for (const f of batch) {
+    if (f.concurrencyKey === null || (f.permits & 1) !== 1 || !owned.has(f.id)) continue
+    const key = keys.get(f.concurrencyKey) ?? { n: 0, lim: 1 }
+    key.n++
+    key.lim = Math.max(key.lim, f.concurrencyLimit ?? 1)
+    keys.set(f.concurrencyKey, key)
+  }
+  return keys
 }
 
 /** The permits (bit 1: key, 2: queue) freed by the outcomes that were stored, per key or queue. */
@@ -108,6 +135,17 @@ export async function step(
   // Outcomes that free permits settle their key or queue, and a claim from a
   // limited queue locks it: both in the same transaction.
   const flow = batch.some((f) => f.permits !== 0) || claim?.limited === true
+  // PostgreSQL: key permits alone are freed and settled in the statement
+  // (keys.ts); queue permits and limited claims take the transaction below.
+  const keyedOnly = flow && !claim?.limited && batch.every((f) => (f.permits & 2) === 0)
+  if (keyedOnly && dialect === 'postgres') {
+    const stepped = await connections.with((exec) =>
+      stepPostgres(exec, batch, claim ?? { ...NO_CLAIM, workerId }, true),
+    )
+    const { rest, ...done } = stepped
+    await giveBack(connections, dialect, date, rest)
+    return done
+  }
   if (!flow && dialect === 'postgres') {
     if (!claim) {
       return connections.with(async (exec) => ({
@@ -126,12 +164,14 @@ export async function step(
       records: noRecords(),
     }))
   }
+  // Permits no blocked task took: given back to their keys after the commit.
+  let rest = new Map<string, number>()
   const inOne = (locking: boolean): Promise<Step> =>
     connections.transaction(async (exec) => {
       const done = await completeOn(exec, dialect, batch, workerId, date, locking)
       const { owned } = done
-      const keys = freed(batch, owned, 1)
-      if (keys.size > 0) await settleKeysOn(exec, dialect, date, [...keys.keys()], keys)
+      const keys = freedKeys(batch, owned)
+      rest = keys.size > 0 ? await handOffOn(exec, dialect, date, keys) : new Map<string, number>()
       const queues = freed(batch, owned, 2)
       if (queues.size > 0) await releaseQueues(exec, dialect, queues)
       const records = noRecords()
@@ -149,10 +189,31 @@ export async function step(
         throw err
       }
     })
+  let stepped: Step
   try {
-    return await inOne(false)
+    stepped = await inOne(false)
   } catch (err) {
     if (!(err instanceof LeaseLost)) throw err
-    return inOne(true)
+    stepped = await inOne(true)
   }
+  await giveBack(connections, dialect, date, rest)
+  return stepped
+}
+
+/**
+ * Permits no blocked task took go back to their keys' counts, under the
+ * keys' locks, in a transaction after the outcomes' own. The outcomes are
+ * stored already: if this fails, the upkeep's recount gives the permits
+ * back within a minute.
+ */
+async function giveBack(
+  connections: Connections,
+  dialect: Dialect,
+  date: (d: Date) => unknown,
+  rest: Map<string, number>,
+): Promise<void> {
+  if (rest.size === 0) return
+  await connections
+    .transaction((exec) => settleKeysOn(exec, dialect, date, [...rest.keys()], rest))
+    .catch(() => undefined)
 }
