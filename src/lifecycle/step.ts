@@ -132,11 +132,12 @@ export async function step(
 ): Promise<Step> {
   const claim = request && request.limit > 0 ? request : null
   if (batch.length === 0 && !claim) return { ...NOTHING, claimed: [], records: noRecords() }
-  // Outcomes that free permits settle their key or queue, and a claim from a
-  // limited queue locks it: both in the same transaction.
+  // Outcomes that free permits hand them on (a key's) or release them (a
+  // queue's), and a claim from a limited queue locks it: with the outcomes,
+  // in one statement or transaction.
   const flow = batch.some((f) => f.permits !== 0) || claim?.limited === true
-  // PostgreSQL: key permits alone are freed and settled in the statement
-  // (keys.ts); queue permits and limited claims take the transaction below.
+  // PostgreSQL: key permits alone are handed on in the statement (keys.ts);
+  // queue permits and limited claims take the transaction below.
   const keyedOnly = flow && !claim?.limited && batch.every((f) => (f.permits & 2) === 0)
   if (keyedOnly && dialect === 'postgres') {
     const stepped = await connections.with((exec) =>
