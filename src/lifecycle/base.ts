@@ -10,9 +10,9 @@ import type { Logger } from '../logger.js'
 import { logLine } from '../logger.js'
 import { isTransient } from '../transient.js'
 import { Connections } from './connection.js'
-import { dateParam, type Dialect } from './dialect.js'
+import { dateParam, isMysql, type Dialect } from './dialect.js'
 import type { Values } from './sql.js'
-import { batchSql, oneSql, type SetWhere } from './upkeep.js'
+import { batchSql, byIdSql, oneSql, type SetWhere } from './upkeep.js'
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 const TRIES = 5
@@ -78,6 +78,10 @@ export class LifecycleBase {
   protected async eachOrAll(step: string, s: SetWhere, values: Values): Promise<number> {
     const all = { ...values, batch: UPKEEP_BATCH, now: this.date(new Date()) }
     try {
+      if (isMysql(this.dialect)) {
+        const ids = await this.ids(s.pick, all)
+        return ids.length === 0 ? 0 : await this.write(byIdSql(s), { ...all, ids })
+      }
       return await this.write(batchSql(this.dialect, s), all)
     } catch (err) {
       if (isTransient(err)) throw err
