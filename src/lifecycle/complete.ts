@@ -146,9 +146,9 @@ export function completeCtes(keyed = false): string {
   )`
 }
 
-/** PostgreSQL: the values of completeCtes(), a column per array. */
-export function completeArrays(batch: Finished[]): Values {
-  return {
+/** PostgreSQL: the values of completeCtes(keyed), a column per array. */
+export function completeArrays(batch: Finished[], keyed = false): Values {
+  const values: Values = {
     size: batch.length,
     ids: batch.map((f) => f.id),
     kinds: batch.map((f) => KIND[f.kind]),
@@ -157,9 +157,12 @@ export function completeArrays(batch: Finished[]): Values {
     histories: batch.map((f) => f.historyJson),
     delays: batch.map((f) => Math.min(Math.round(f.delayMs), INT_MAX)),
     starts: batch.map((f) => f.startedAt),
-    keys: batch.map((f) => f.concurrencyKey),
-    permits: batch.map((f) => f.permits),
   }
+  if (keyed) {
+    values.keys = batch.map((f) => f.concurrencyKey)
+    values.permits = batch.map((f) => f.permits)
+  }
+  return values
 }
 
 /** SQLite and MySQL: the batch as rows of named parameters. */

@@ -18,6 +18,7 @@
  * base.ts.
  */
 import type { Transaction } from 'sequelize'
+import { logLine } from '../logger.js'
 import type { ClaimRequest } from './claim.js'
 import type { Finished } from './complete.js'
 import { insertOn, type Inserted, type NewTask } from './enqueue.js'
@@ -27,7 +28,7 @@ import { releaseQueues } from './queue-limits.js'
 import { OperatorTransitions } from './operator.js'
 import type { TaskRow } from './row.js'
 import type { Exec } from './connection.js'
-import { step, type Step } from './step.js'
+import { giveBack, step, type Step } from './step.js'
 import { failLost, promote, requeueLost } from './upkeep.js'
 import {
   childrenSql,
@@ -222,10 +223,26 @@ export class Lifecycle extends OperatorTransitions {
   }
 
   /** complete the outcomes of `batch`, then claim per `request`: one round trip where possible. */
-  step(batch: Finished[], request: ClaimRequest | null, workerId: string): Promise<Step> {
-    return this.retrying(() =>
+  async step(batch: Finished[], request: ClaimRequest | null, workerId: string): Promise<Step> {
+    const stepped = await this.retrying(() =>
       step(this.connections, this.dialect, batch, request, workerId, this.date),
     )
+    const { rest } = stepped
+    if (rest && rest.size > 0) {
+      // The outcomes are stored: a failure here must not send them to be
+      // written again. The count stays one too high per permit until the
+      // upkeep's recount (about once a minute).
+      await this.retrying(() => giveBack(this.connections, this.dialect, this.date, rest)).catch(
+        (err: unknown) =>
+          this.logger.error(
+            logLine(
+              'ERROR',
+              `giving permits of ${[...rest.keys()].join(', ')} back to their keys failed (the upkeep's recount corrects it within a minute): ${(err as Error).message}`,
+            ),
+          ),
+      )
+    }
+    return stepped
   }
 
   async claim(request: ClaimRequest): Promise<TaskRow[]> {

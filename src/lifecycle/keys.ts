@@ -186,7 +186,8 @@ export async function handOffOn(
 ): Promise<Map<string, number>> {
   const rest = new Map<string, number>()
   const at = date(new Date())
-  for (const [key, { n, lim }] of [...freed].sort(([a], [b]) => (a < b ? -1 : 1))) {
+  // No key lock and no wait (SKIP LOCKED): the order of the keys does not matter.
+  for (const [key, { n, lim }] of freed) {
     const { rows } = await exec(handOffPick(dialect), { key, n, lim })
     const ids = rows.map((row) => Number(row.id))
     if (ids.length > 0) await exec(admitSql(dialect), { ids, now: at })

@@ -32,6 +32,11 @@ export interface Step extends Completed {
   claimed: TaskRow[]
   /** Records the claim read for the claimed tasks (request.records), by task id. */
   records: Map<number, Preloaded>
+  /**
+   * Key permits the outcomes freed that no blocked task took, per key: the
+   * caller gives them back with giveBack() once the step has committed.
+   */
+  rest?: Map<string, number>
 }
 
 const noRecords = (): Map<number, Preloaded> => new Map()
@@ -61,7 +66,7 @@ async function stepPostgres(
   batch: Finished[],
   request: ClaimRequest,
   keyed = false,
-): Promise<Step & { rest: Map<string, number> }> {
+): Promise<Step> {
   const joins = request.records ?? []
   const records = recordJoinSql(joins)
   const settle = keyed ? `, ${handOffCtesPg(condition('postgres', request, true))}` : ''
@@ -74,7 +79,7 @@ async function stepPostgres(
   let rows
   try {
     ;({ rows } = await exec(sql, {
-      ...completeArrays(batch),
+      ...completeArrays(batch, keyed),
       ...claimValues(request),
       ...records.values,
       workerId: request.workerId,
@@ -86,12 +91,15 @@ async function stepPostgres(
     return stepPostgres(exec, batch, { ...request, records: [] }, keyed)
   }
   const done = (rows[0]?.done_rows as Array<Record<string, unknown>> | null) ?? []
-  const rest = new Map(
-    Object.entries((rows[0]?.rest_keys as Record<string, number> | null | undefined) ?? {}),
-  )
+  const rest = rows[0]?.rest_keys as Record<string, number> | null | undefined
   const preloaded = takeRecords(rows, joins)
   const claimed = rows.filter((row) => row.id !== null).map(fromDb)
-  return { ...completedFrom(done), claimed: claimed.sort(byClaimOrder), records: preloaded, rest }
+  return {
+    ...completedFrom(done),
+    claimed: claimed.sort(byClaimOrder),
+    records: preloaded,
+    ...(rest ? { rest: new Map(Object.entries(rest)) } : {}),
+  }
 }
 
 /** The key permits freed by the outcomes that were stored, per key, with the key's limit. */
@@ -107,13 +115,12 @@ function freedKeys(batch: Finished[], owned: Set<number>): Map<string, { n: numb
   return keys
 }
 
-/** The permits (bit 1: key, 2: queue) freed by the outcomes that were stored, per key or queue. */
-function freed(batch: Finished[], owned: Set<number>, bit: 1 | 2): Map<string, number> {
+/** The queue permits freed by the outcomes that were stored, per queue. */
+function freedQueues(batch: Finished[], owned: Set<number>): Map<string, number> {
   const counts = new Map<string, number>()
   for (const f of batch) {
-    const name = bit === 1 ? f.concurrencyKey : f.queue
-    if (name !== null && (f.permits & bit) === bit && owned.has(f.id))
-      counts.set(name, (counts.get(name) ?? 0) + 1)
+    if ((f.permits & 2) === 2 && owned.has(f.id))
+      counts.set(f.queue, (counts.get(f.queue) ?? 0) + 1)
   }
   return counts
 }
@@ -140,12 +147,9 @@ export async function step(
   // queue permits and limited claims take the transaction below.
   const keyedOnly = flow && !claim?.limited && batch.every((f) => (f.permits & 2) === 0)
   if (keyedOnly && dialect === 'postgres') {
-    const stepped = await connections.with((exec) =>
+    return connections.with((exec) =>
       stepPostgres(exec, batch, claim ?? { ...NO_CLAIM, workerId }, true),
     )
-    const { rest, ...done } = stepped
-    await giveBack(connections, dialect, date, rest)
-    return done
   }
   if (!flow && dialect === 'postgres') {
     if (!claim) {
@@ -165,24 +169,23 @@ export async function step(
       records: noRecords(),
     }))
   }
-  // Permits no blocked task took: given back to their keys after the commit.
-  let rest = new Map<string, number>()
   const inOne = (locking: boolean): Promise<Step> =>
     connections.transaction(async (exec) => {
       const done = await completeOn(exec, dialect, batch, workerId, date, locking)
       const { owned } = done
       const keys = freedKeys(batch, owned)
-      rest = keys.size > 0 ? await handOffOn(exec, dialect, date, keys) : new Map<string, number>()
-      const queues = freed(batch, owned, 2)
+      const rest = keys.size > 0 ? await handOffOn(exec, dialect, date, keys) : undefined
+      const queues = freedQueues(batch, owned)
       if (queues.size > 0) await releaseQueues(exec, dialect, queues)
       const records = noRecords()
       const claiming = claimOn(exec, dialect, claim ?? NO_CLAIM, date, records)
       // SQLite commits what succeeded (Connections.transaction): stored
       // outcomes stay stored when the claim fails, and the worker claims
       // again on its next look for work.
-      if (dialect === 'sqlite') return { ...done, claimed: await claiming.catch(() => []), records }
+      if (dialect === 'sqlite')
+        return { ...done, claimed: await claiming.catch(() => []), records, rest }
       try {
-        return { ...done, claimed: await claiming, records }
+        return { ...done, claimed: await claiming, records, rest }
       } catch (err) {
         // The transaction is lost: the worker stops joining, and the
         // outcomes are written again (the recorder) with a claim without.
@@ -190,31 +193,27 @@ export async function step(
         throw err
       }
     })
-  let stepped: Step
   try {
-    stepped = await inOne(false)
+    return await inOne(false)
   } catch (err) {
     if (!(err instanceof LeaseLost)) throw err
-    stepped = await inOne(true)
+    return inOne(true)
   }
-  await giveBack(connections, dialect, date, rest)
-  return stepped
 }
 
 /**
- * Permits no blocked task took go back to their keys' counts, under the
- * keys' locks, in a transaction after the outcomes' own. The outcomes are
- * stored already: if this fails, the upkeep's recount gives the permits
- * back within a minute.
+ * Key permits no blocked task took (Step.rest) go back to their keys'
+ * counts, under the keys' locks, in a transaction after the step's own
+ * (taking a key's lock while holding the rows handed off could deadlock
+ * with an admission that holds the lock and reads them).
  */
-async function giveBack(
+export function giveBack(
   connections: Connections,
   dialect: Dialect,
   date: (d: Date) => unknown,
   rest: Map<string, number>,
-): Promise<void> {
-  if (rest.size === 0) return
-  await connections
-    .transaction((exec) => settleKeysOn(exec, dialect, date, [...rest.keys()], rest))
-    .catch(() => undefined)
+): Promise<number> {
+  return connections.transaction((exec) =>
+    settleKeysOn(exec, dialect, date, [...rest.keys()], rest),
+  )
 }
