@@ -23,7 +23,7 @@
 import type { Exec } from './connection.js'
 import { isMysql, later, NOW, type Dialect } from './dialect.js'
 import { byClaimOrder, fromDb, type TaskRow } from './row.js'
-import type { Values } from './sql.js'
+import { listId, shaped, type Values } from './sql.js'
 import { recordJoinSql, takeRecords, type Preloaded, type RecordJoin } from './record-join.js'
 import { countClaim, lockQueue, unlimitedGuard } from './queue-limits.js'
 
@@ -46,6 +46,12 @@ export interface ClaimRequest {
   records?: RecordJoin[]
   /** The claim with `records` failed as a statement (a table changed): it ran again without. */
   recordsFailed?: (err: unknown) => void
+}
+
+/** What the claim's text depends on (see condition()), for shaped() keys. */
+export function claimShape(request: ClaimRequest, guard: boolean): string {
+  const which = request.queue !== null ? 'queue' : request.exclude.length > 0 ? 'except' : 'any'
+  return `${which}${guard ? ':guard' : ''}`
 }
 
 /** Which rows a claim may take: its queue, not the paused, and (unless it holds the lock) no limited queue. */
@@ -152,9 +158,11 @@ async function claimRows(
   records?: Map<number, Preloaded>,
 ): Promise<TaskRow[]> {
   const values = claimValues(request, queuePermit)
+  const shape = claimShape(request, guard)
   if (dialect === 'sqlite') {
     const now = at ?? new Date()
-    const { rows } = await exec(sqliteClaim(request, guard), {
+    const sql = shaped(`claim:sqlite:${shape}`, () => sqliteClaim(request, guard))
+    const { rows } = await exec(sql, {
       ...values,
       now: date(now),
       leaseAt: date(new Date(now.getTime() + request.leaseMs)),
@@ -165,12 +173,16 @@ async function claimRows(
     // With the records of the claimed tasks, when asked (record-join.ts).
     const joins = (records && request.records) || []
     const join = recordJoinSql(joins)
-    const sql = `WITH ${claimCtes(request, guard)} SELECT c.*${join.select} FROM claimed AS c${join.from}`
+    const sql = shaped(
+      `claim:postgres:${shape}:${listId(joins)}`,
+      () => `WITH ${claimCtes(request, guard)} SELECT c.*${join.select} FROM claimed AS c${join.from}`,
+    )
     const { rows } = await exec(sql, { ...values, ...join.values })
     for (const [id, record] of takeRecords(rows, joins)) records?.set(id, record)
     return rows.map(fromDb).sort(byClaimOrder)
   }
-  const { rows } = await exec(mysqlPick(request, guard), values)
+  const pick = shaped(`claim:mysql:${shape}`, () => mysqlPick(request, guard))
+  const { rows } = await exec(pick, values)
   if (rows.length === 0) return []
   const claimedAt = at ?? (rows[0]?.claimed_at as Date)
   await exec(MYSQL_MARK, {

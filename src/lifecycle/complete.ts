@@ -26,7 +26,7 @@
  */
 import type { Exec } from './connection.js'
 import { isMysql, NOW, type Dialect } from './dialect.js'
-import type { Values } from './sql.js'
+import { shaped, type Values } from './sql.js'
 import { CancelledError } from '../errors.js'
 import { serialize } from '../serializer.js'
 
@@ -165,14 +165,9 @@ export function completeArrays(batch: Finished[], keyed = false): Values {
   return values
 }
 
-/** SQLite and MySQL: the batch as rows of named parameters. */
-function rowValues(
-  batch: Finished[],
-  values: Values,
-  date: (d: Date) => unknown,
-  now: number,
-): string[] {
-  return batch.map((f, i) => {
+/** SQLite and MySQL: the batch's values as named parameters, a set per row (see rowNames). */
+function rowValues(batch: Finished[], values: Values, date: (d: Date) => unknown, now: number): void {
+  batch.forEach((f, i) => {
     values[`id${i}`] = f.id
     values[`k${i}`] = KIND[f.kind]
     values[`r${i}`] = f.resultJson
@@ -181,9 +176,12 @@ function rowValues(
     values[`d${i}`] = Math.min(Math.round(f.delayMs), INT_MAX)
     values[`a${i}`] = date(new Date(now + f.delayMs))
     values[`s${i}`] = f.startedAt && date(f.startedAt)
-    return `:id${i}, :k${i}, :r${i}, :e${i}, :h${i}, :d${i}, :a${i}, :s${i}`
   })
 }
+
+/** The parameter names of row `i` of rowValues(), in COLUMNS order. */
+const rowNames = (i: number): string[] =>
+  ['id', 'k', 'r', 'e', 'h', 'd', 'a', 's'].map((name) => `:${name}${i}`)
 
 const COLUMNS = ['id', 'kind', 'result', 'error', 'history', 'delay_ms', 'run_at', 'started_at']
 
@@ -221,7 +219,8 @@ export async function completeOn(
 ): Promise<Completed> {
   if (batch.length === 0) return completedFrom([])
   if (dialect === 'postgres') {
-    const { rows } = await exec(`WITH ${completeCtes()} SELECT * FROM done`, {
+    const sql = shaped('complete:postgres', () => `WITH ${completeCtes()} SELECT * FROM done`)
+    const { rows } = await exec(sql, {
       ...completeArrays(batch),
       workerId,
     })
@@ -230,11 +229,14 @@ export async function completeOn(
   const now = Date.now()
   const values: Values = { workerId, now: date(new Date(now)) }
   if (dialect === 'sqlite') {
-    const rows = rowValues(batch, values, date, now).map((r) => `(${r})`)
-    const sql = `WITH v(${COLUMNS.join(', ')}) AS (VALUES ${rows.join(', ')})
+    rowValues(batch, values, date, now)
+    const sql = shaped(`complete:sqlite:${batch.length}`, () => {
+      const rows = batch.map((_, i) => `(${rowNames(i).join(', ')})`)
+      return `WITH v(${COLUMNS.join(', ')}) AS (VALUES ${rows.join(', ')})
       UPDATE async_tasks AS t SET ${assignments(dialect)}
       FROM v WHERE t.id = v.id AND ${GUARD}
       RETURNING id, status, has_dependents, watched`
+    })
     const result = await exec(sql, values)
     return completedFrom(result.rows)
   }
@@ -272,15 +274,18 @@ async function completeMysql(
     mine = batch.filter((f) => owned.has(f.id))
     if (mine.length === 0) return owned
   }
-  const selects = rowValues(mine, values, date, now).map((r, i) => {
-    const names = r.split(', ')
-    return i === 0
-      ? `SELECT ${names.map((n, c) => `${n} AS ${COLUMNS[c] as string}`).join(', ')}`
-      : `SELECT ${r}`
-  })
-  const sql = `UPDATE async_tasks AS t JOIN (${selects.join(' UNION ALL ')}) AS v ON t.id = v.id
+  rowValues(mine, values, date, now)
+  const sql = shaped(`complete:mysql:${mine.length}`, () => {
+    const selects = mine.map((_, i) => {
+      const names = rowNames(i)
+      return i === 0
+        ? `SELECT ${names.map((n, c) => `${n} AS ${COLUMNS[c] as string}`).join(', ')}`
+        : `SELECT ${names.join(', ')}`
+    })
+    return `UPDATE async_tasks AS t JOIN (${selects.join(' UNION ALL ')}) AS v ON t.id = v.id
     SET ${assignments('mysql')}
     WHERE ${GUARD}`
+  })
   const { affected } = await exec(sql, values)
   if (affected !== mine.length) throw new LeaseLost()
   return new Set(mine.map((f) => f.id))

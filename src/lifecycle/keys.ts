@@ -26,6 +26,7 @@
  */
 import type { Exec } from './connection.js'
 import { inList, isMysql, later, NOW, type Dialect } from './dialect.js'
+import { shaped } from './sql.js'
 
 /** Rows of `async_concurrency` for keys first seen; an existing row is left alone (and unlocked). */
 export function ensureKeysSql(dialect: Dialect, n: number): string {
@@ -47,6 +48,9 @@ const BLOCKED = `SELECT id, concurrency_limit FROM async_tasks %INDEX%
   ORDER BY priority DESC, scheduled_at, id LIMIT :room`
 
 const admitSql = (d: Dialect): string =>
+  shaped(`admit:${d}`, () => admitText(d))
+
+const admitText = (d: Dialect): string =>
   `UPDATE async_tasks SET ready = 1, permits = permits | 1, updated_at = ${NOW[d]}
    WHERE ${inList(d, 'id', 'ids')} AND ready = 2`
 
@@ -160,12 +164,18 @@ export function handOffCtesPg(claimable: string): string {
 }
 
 /** The next blocked tasks of a key a handed permit may go to (see handOffCtesPg). */
-const handOffPick = (d: Dialect): string =>
+const handOffPick = (d: Dialect): string => shaped(`hand-off:${d}`, () => handOffPickText(d))
+
+const handOffPickText = (d: Dialect): string =>
   `SELECT id FROM async_tasks${isMysql(d) ? ' FORCE INDEX (async_tasks_blocked)' : ''}
    WHERE ready = 2 AND concurrency_key = :key
      AND COALESCE(concurrency_limit, 1) >= ${d === 'sqlite' ? 'MAX' : 'GREATEST'}(:lim, COALESCE(
        (SELECT holders FROM async_concurrency WHERE concurrency_key = :key), 0))
    ORDER BY priority DESC, scheduled_at, id LIMIT :n${d === 'sqlite' ? '' : ' FOR UPDATE SKIP LOCKED'}`
+
+/** SQLite: handOffPick() and the admission as one statement (it holds the write lock as it reads). */
+const HAND_OFF_SQLITE = `UPDATE async_tasks SET ready = 1, permits = permits | 1, updated_at = :now
+  WHERE id IN (${handOffPickText('sqlite')}) AND ready = 2`
 
 /**
  * The hand-off of handOffCtesPg() as statements, inside a transaction of
@@ -188,6 +198,12 @@ export async function handOffOn(
   const at = date(new Date())
   // No key lock and no wait (SKIP LOCKED): the order of the keys does not matter.
   for (const [key, { n, lim }] of freed) {
+    if (dialect === 'sqlite') {
+      // One writer at a time: the pick and the write in one statement.
+      const { affected } = await exec(HAND_OFF_SQLITE, { key, n, lim, now: at })
+      if (affected < n) rest.set(key, n - affected)
+      continue
+    }
     const { rows } = await exec(handOffPick(dialect), { key, n, lim })
     const ids = rows.map((row) => Number(row.id))
     if (ids.length > 0) await exec(admitSql(dialect), { ids, now: at })

@@ -68,24 +68,37 @@ function keyOf(join: RecordJoin, i: number): string {
 
 const alias = (i: number, j: number): string => `rj${i}_${j}`
 
-/**
- * The select-list tail and the joins to add to a statement whose claimed
- * rows are `c`, and the values they bind.
- */
-export function recordJoinSql(joins: RecordJoin[]): {
+interface JoinSql {
   select: string
   from: string
   values: Values
-} {
-  const values: Values = {}
-  let select = ''
-  let from = ''
-  joins.forEach((join, i) => {
-    values[`rj${i}`] = join.model
-    join.columns.forEach((column, j) => (select += `, r${i}.${column} AS ${alias(i, j)}`))
-    from += ` LEFT JOIN ${join.table} AS r${i} ON r${i}.${join.pk} = ${keyOf(join, i)}`
-  })
-  return { select, from, values }
+}
+
+const NO_JOIN: JoinSql = { select: '', from: '', values: {} }
+
+/** Built once per list of joins (a worker makes a new list when a model joins). */
+const joinSqls = new WeakMap<RecordJoin[], JoinSql>()
+
+/**
+ * The select-list tail and the joins to add to a statement whose claimed
+ * rows are `c`, and the values they bind (shared: callers copy, never change them).
+ */
+export function recordJoinSql(joins: RecordJoin[]): JoinSql {
+  if (joins.length === 0) return NO_JOIN
+  let sql = joinSqls.get(joins)
+  if (!sql) {
+    const values: Values = {}
+    let select = ''
+    let from = ''
+    joins.forEach((join, i) => {
+      values[`rj${i}`] = join.model
+      join.columns.forEach((column, j) => (select += `, r${i}.${column} AS ${alias(i, j)}`))
+      from += ` LEFT JOIN ${join.table} AS r${i} ON r${i}.${join.pk} = ${keyOf(join, i)}`
+    })
+    sql = { select, from, values }
+    joinSqls.set(joins, sql)
+  }
+  return sql
 }
 
 /**

@@ -84,3 +84,37 @@ function numbered({ parts, names }: Template): { sql: string; slots: string[] } 
   })
   return { sql, slots }
 }
+
+const texts = new Map<string, string>()
+
+/**
+ * A statement text built once per shape: `key` names everything the text
+ * depends on (the dialect, which optional parts it has, how many rows),
+ * and `build` makes it the first time. The hot path's statements are
+ * assembled from parts; rebuilding them per step cost a few kilobytes of
+ * garbage and the hashing of a new multi-kilobyte string in every cache
+ * keyed by text (bind's templates, the prepared-statement names).
+ */
+export function shaped(key: string, build: () => string): string {
+  let text = texts.get(key)
+  if (text === undefined) {
+    text = build()
+    // Shapes are few per process; the bound only guards against a key that is not.
+    if (texts.size < 1000) texts.set(key, text)
+  }
+  return text
+}
+
+let nextList = 1
+const listIds = new WeakMap<object, number>()
+
+/** A number for a list (by identity) that a text is built from, for shaped() keys; 0 when empty. */
+export function listId(list: readonly unknown[]): number {
+  if (list.length === 0) return 0
+  let id = listIds.get(list)
+  if (id === undefined) {
+    id = nextList++
+    listIds.set(list, id)
+  }
+  return id
+}

@@ -10,7 +10,14 @@
  * - MySQL/MariaDB and SQLite: one transaction of ours around complete.ts
  *   and claim.ts, so one commit (one log flush) for both.
  */
-import { claimCtes, claimOn, claimValues, condition, type ClaimRequest } from './claim.js'
+import {
+  claimCtes,
+  claimOn,
+  claimShape,
+  claimValues,
+  condition,
+  type ClaimRequest,
+} from './claim.js'
 import {
   completeArrays,
   completeCtes,
@@ -26,6 +33,7 @@ import { handOffCtesPg, handOffOn, settleKeysOn } from './keys.js'
 import { releaseQueues } from './queue-limits.js'
 import { byClaimOrder, fromDb, type TaskRow } from './row.js'
 import { recordJoinSql, takeRecords, type Preloaded } from './record-join.js'
+import { listId, shaped } from './sql.js'
 
 export interface Step extends Completed {
   /** The tasks claimed, in claim order. */
@@ -69,13 +77,16 @@ async function stepPostgres(
 ): Promise<Step> {
   const joins = request.records ?? []
   const records = recordJoinSql(joins)
-  const settle = keyed ? `, ${handOffCtesPg(condition('postgres', request, true))}` : ''
-  // The outcomes travel back as one JSON array on the first row, beside the claimed rows.
-  const sql = `WITH ${completeCtes(keyed)}, ${claimCtes(request)}${settle}
+  const key = `step:${keyed ? 'keyed' : 'plain'}:${claimShape(request, true)}:${listId(joins)}`
+  const sql = shaped(key, () => {
+    const settle = keyed ? `, ${handOffCtesPg(condition('postgres', request, true))}` : ''
+    // The outcomes travel back as one JSON array on the first row, beside the claimed rows.
+    return `WITH ${completeCtes(keyed)}, ${claimCtes(request)}${settle}
     SELECT d.done AS done_rows${keyed ? ', (SELECT keys FROM rest) AS rest_keys' : ''}, c.*${records.select}
     FROM (SELECT json_agg(json_build_object('id', id, 'status', status,
             'has_dependents', has_dependents, 'watched', watched)) AS done FROM done) AS d
     LEFT JOIN ${keyed ? '(SELECT * FROM claimed UNION ALL SELECT * FROM taken)' : 'claimed'} AS c ON true${records.from}`
+  })
   let rows
   try {
     ;({ rows } = await exec(sql, {
