@@ -175,7 +175,8 @@ async function claimRows(
     const join = recordJoinSql(joins)
     const sql = shaped(
       `claim:postgres:${shape}:${listId(joins)}`,
-      () => `WITH ${claimCtes(request, guard)} SELECT c.*${join.select} FROM claimed AS c${join.from}`,
+      () =>
+        `WITH ${claimCtes(request, guard)} SELECT c.*${join.select} FROM claimed AS c${join.from}`,
     )
     const { rows } = await exec(sql, { ...values, ...join.values })
     for (const [id, record] of takeRecords(rows, joins)) records?.set(id, record)

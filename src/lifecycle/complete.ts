@@ -166,7 +166,12 @@ export function completeArrays(batch: Finished[], keyed = false): Values {
 }
 
 /** SQLite and MySQL: the batch's values as named parameters, a set per row (see rowNames). */
-function rowValues(batch: Finished[], values: Values, date: (d: Date) => unknown, now: number): void {
+function rowValues(
+  batch: Finished[],
+  values: Values,
+  date: (d: Date) => unknown,
+  now: number,
+): void {
   batch.forEach((f, i) => {
     values[`id${i}`] = f.id
     values[`k${i}`] = KIND[f.kind]

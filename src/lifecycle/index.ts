@@ -59,7 +59,10 @@ export { fromDb, labelOf, toInstance, type TaskRow } from './row.js'
 import { strOrNull } from './row.js'
 
 export class Lifecycle extends OperatorTransitions {
-  /** Told which queues got due work when waiting tasks were released (wakes this process's workers). */
+  /**
+   * Told which queues got due work when waiting tasks were released, or
+   * tasks handed a key's permit were not claimed (wakes this process's workers).
+   */
   onReleased: (queues: string[]) => void = () => undefined
   /** What the server can return from a multi-row INSERT (asked once). */
   private flavour: Promise<Flavour> | undefined
@@ -227,7 +230,9 @@ export class Lifecycle extends OperatorTransitions {
     const stepped = await this.retrying(() =>
       step(this.connections, this.dialect, batch, request, workerId, this.date),
     )
-    const { rest } = stepped
+    const { rest, due } = stepped
+    // Tasks handed a permit but not claimed are due now: wake this process's workers.
+    if (due && due.length > 0) this.onReleased(due)
     if (rest && rest.size > 0) {
       // The outcomes are stored: a failure here must not send them to be
       // written again. The count stays one too high per permit until the

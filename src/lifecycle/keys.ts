@@ -47,8 +47,7 @@ const BLOCKED = `SELECT id, concurrency_limit FROM async_tasks %INDEX%
   WHERE ready = 2 AND concurrency_key = :key
   ORDER BY priority DESC, scheduled_at, id LIMIT :room`
 
-const admitSql = (d: Dialect): string =>
-  shaped(`admit:${d}`, () => admitText(d))
+const admitSql = (d: Dialect): string => shaped(`admit:${d}`, () => admitText(d))
 
 const admitText = (d: Dialect): string =>
   `UPDATE async_tasks SET ready = 1, permits = permits | 1, updated_at = ${NOW[d]}
@@ -164,10 +163,11 @@ export function handOffCtesPg(claimable: string): string {
 }
 
 /** The next blocked tasks of a key a handed permit may go to (see handOffCtesPg). */
-const handOffPick = (d: Dialect): string => shaped(`hand-off:${d}`, () => handOffPickText(d))
+const handOffPick = (d: Dialect): string =>
+  shaped(`hand-off:${d}`, () => handOffPickText(d, 'id, queue'))
 
-const handOffPickText = (d: Dialect): string =>
-  `SELECT id FROM async_tasks${isMysql(d) ? ' FORCE INDEX (async_tasks_blocked)' : ''}
+const handOffPickText = (d: Dialect, columns: string): string =>
+  `SELECT ${columns} FROM async_tasks${isMysql(d) ? ' FORCE INDEX (async_tasks_blocked)' : ''}
    WHERE ready = 2 AND concurrency_key = :key
      AND COALESCE(concurrency_limit, 1) >= ${d === 'sqlite' ? 'MAX' : 'GREATEST'}(:lim, COALESCE(
        (SELECT holders FROM async_concurrency WHERE concurrency_key = :key), 0))
@@ -175,7 +175,8 @@ const handOffPickText = (d: Dialect): string =>
 
 /** SQLite: handOffPick() and the admission as one statement (it holds the write lock as it reads). */
 const HAND_OFF_SQLITE = `UPDATE async_tasks SET ready = 1, permits = permits | 1, updated_at = :now
-  WHERE id IN (${handOffPickText('sqlite')}) AND ready = 2`
+  WHERE id IN (${handOffPickText('sqlite', 'id')}) AND ready = 2
+  RETURNING id, queue`
 
 /**
  * The hand-off of handOffCtesPg() as statements, inside a transaction of
@@ -183,8 +184,9 @@ const HAND_OFF_SQLITE = `UPDATE async_tasks SET ready = 1, permits = permits | 1
  * queue's lock): each freed permit of `freed` (per key, with the key's
  * limit) goes to the next blocked task of its key, made due (the claim
  * after it, in the same transaction, sees it). No key lock is taken: the
- * count does not change. Resolves to the permits no blocked task took, per
- * key, for settleKeysOn() in a transaction of its own after this one
+ * count does not change. Resolves to the tasks made due (the step tells
+ * the workers of their queues about those its claim did not take) and the
+ * permits no blocked task took, per key, for settleKeysOn() in a transaction of its own after this one
  * commits (taking a key's lock here, while holding the rows handed off,
  * could deadlock with an admission that holds the lock and reads them).
  */
@@ -193,23 +195,29 @@ export async function handOffOn(
   dialect: Dialect,
   date: (d: Date) => unknown,
   freed: Map<string, { n: number; lim: number }>,
-): Promise<Map<string, number>> {
+): Promise<HandedOff> {
   const rest = new Map<string, number>()
+  const handed: HandedOff['handed'] = []
   const at = date(new Date())
   // No key lock and no wait (SKIP LOCKED): the order of the keys does not matter.
   for (const [key, { n, lim }] of freed) {
-    if (dialect === 'sqlite') {
-      // One writer at a time: the pick and the write in one statement.
-      const { affected } = await exec(HAND_OFF_SQLITE, { key, n, lim, now: at })
-      if (affected < n) rest.set(key, n - affected)
-      continue
-    }
-    const { rows } = await exec(handOffPick(dialect), { key, n, lim })
+    // SQLite, one writer at a time: the pick and the write in one statement.
+    const { rows } =
+      dialect === 'sqlite'
+        ? await exec(HAND_OFF_SQLITE, { key, n, lim, now: at })
+        : await exec(handOffPick(dialect), { key, n, lim })
     const ids = rows.map((row) => Number(row.id))
-    if (ids.length > 0) await exec(admitSql(dialect), { ids, now: at })
+    if (dialect !== 'sqlite' && ids.length > 0) await exec(admitSql(dialect), { ids, now: at })
+    for (const row of rows) handed.push({ id: Number(row.id), queue: String(row.queue) })
     if (ids.length < n) rest.set(key, n - ids.length)
   }
-  return rest
+  return { rest, handed }
+}
+
+/** What handOffOn() did: the permits nobody took (per key), and the tasks made due. */
+export interface HandedOff {
+  rest: Map<string, number>
+  handed: Array<{ id: number; queue: string }>
 }
 
 /**

@@ -29,7 +29,7 @@ import {
 } from './complete.js'
 import type { Connections, Exec } from './connection.js'
 import type { Dialect } from './dialect.js'
-import { handOffCtesPg, handOffOn, settleKeysOn } from './keys.js'
+import { handOffCtesPg, handOffOn, settleKeysOn, type HandedOff } from './keys.js'
 import { releaseQueues } from './queue-limits.js'
 import { byClaimOrder, fromDb, type TaskRow } from './row.js'
 import { recordJoinSql, takeRecords, type Preloaded } from './record-join.js'
@@ -45,6 +45,12 @@ export interface Step extends Completed {
    * caller gives them back with giveBack() once the step has committed.
    */
   rest?: Map<string, number>
+  /**
+   * Queues of the tasks the hand-off made due that this step did not claim:
+   * the caller wakes the workers of those queues (a worker whose claim came
+   * back short would otherwise wait for its next poll).
+   */
+  due?: string[]
 }
 
 const noRecords = (): Map<number, Preloaded> => new Map()
@@ -82,7 +88,12 @@ async function stepPostgres(
     const settle = keyed ? `, ${handOffCtesPg(condition('postgres', request, true))}` : ''
     // The outcomes travel back as one JSON array on the first row, beside the claimed rows.
     return `WITH ${completeCtes(keyed)}, ${claimCtes(request)}${settle}
-    SELECT d.done AS done_rows${keyed ? ', (SELECT keys FROM rest) AS rest_keys' : ''}, c.*${records.select}
+    SELECT d.done AS done_rows${
+      keyed
+        ? `, (SELECT keys FROM rest) AS rest_keys,
+      (SELECT array_agg(DISTINCT queue) FROM admitted WHERE ready = 1) AS due_queues`
+        : ''
+    }, c.*${records.select}
     FROM (SELECT json_agg(json_build_object('id', id, 'status', status,
             'has_dependents', has_dependents, 'watched', watched)) AS done FROM done) AS d
     LEFT JOIN ${keyed ? '(SELECT * FROM claimed UNION ALL SELECT * FROM taken)' : 'claimed'} AS c ON true${records.from}`
@@ -103,6 +114,7 @@ async function stepPostgres(
   }
   const done = (rows[0]?.done_rows as Array<Record<string, unknown>> | null) ?? []
   const rest = rows[0]?.rest_keys as Record<string, number> | null | undefined
+  const due = rows[0]?.due_queues as string[] | null | undefined
   const preloaded = takeRecords(rows, joins)
   const claimed = rows.filter((row) => row.id !== null).map(fromDb)
   return {
@@ -110,6 +122,7 @@ async function stepPostgres(
     claimed: claimed.sort(byClaimOrder),
     records: preloaded,
     ...(rest ? { rest: new Map(Object.entries(rest)) } : {}),
+    ...(due ? { due } : {}),
   }
 }
 
@@ -134,6 +147,12 @@ function freedQueues(batch: Finished[], owned: Set<number>): Map<string, number>
       counts.set(f.queue, (counts.get(f.queue) ?? 0) + 1)
   }
   return counts
+}
+
+/** The queues of the tasks handed a permit that the claim after it did not take. */
+function dueQueues({ handed }: HandedOff, claimed: TaskRow[]): string[] {
+  const taken = new Set(claimed.map((row) => row.id))
+  return [...new Set(handed.filter((task) => !taken.has(task.id)).map((task) => task.queue))]
 }
 
 /**
@@ -185,18 +204,23 @@ export async function step(
       const done = await completeOn(exec, dialect, batch, workerId, date, locking)
       const { owned } = done
       const keys = freedKeys(batch, owned)
-      const rest = keys.size > 0 ? await handOffOn(exec, dialect, date, keys) : undefined
+      const handedOff = keys.size > 0 ? await handOffOn(exec, dialect, date, keys) : undefined
       const queues = freedQueues(batch, owned)
       if (queues.size > 0) await releaseQueues(exec, dialect, queues)
       const records = noRecords()
       const claiming = claimOn(exec, dialect, claim ?? NO_CLAIM, date, records)
+      const stepped = (claimed: TaskRow[]): Step => ({
+        ...done,
+        claimed,
+        records,
+        ...(handedOff ? { rest: handedOff.rest, due: dueQueues(handedOff, claimed) } : {}),
+      })
       // SQLite commits what succeeded (Connections.transaction): stored
       // outcomes stay stored when the claim fails, and the worker claims
       // again on its next look for work.
-      if (dialect === 'sqlite')
-        return { ...done, claimed: await claiming.catch(() => []), records, rest }
+      if (dialect === 'sqlite') return stepped(await claiming.catch(() => []))
       try {
-        return { ...done, claimed: await claiming, records, rest }
+        return stepped(await claiming)
       } catch (err) {
         // The transaction is lost: the worker stops joining, and the
         // outcomes are written again (the recorder) with a claim without.
