@@ -19,8 +19,10 @@ export interface WorkerOptions {
   /** Use PostgreSQL LISTEN/NOTIFY to wake up. Default true. */
   listen?: boolean
   /**
-   * Record successes that finish together in one statement (group commit):
-   * fewer commits under load, same guarantees. Default false.
+   * At most one outcome write in flight, so outcomes that end together wait
+   * for it and go in one statement (the largest groups, fewest commits).
+   * Default false: up to two writes in flight on PostgreSQL and
+   * MySQL/MariaDB (outcomes still group while both are busy), one on SQLite.
    */
   batchCompletions?: boolean
   /**
