@@ -14,7 +14,7 @@
  * its run ends, and a busy one sends fewer, larger statements: each write
  * had been its own round trip, commit and claim, and the server's time per
  * statement, not per task, was what a fast drain spent
- * (`N=20000 node bench/prof-drain.mjs postgres`: 1,550–1,900 → 3,150–3,450
+ * (`N=20000 node bench/prof-drain.mjs postgres`: 1,548–1,913 → 3,164–3,384
  * tasks/s on a 2-core machine, one write per outcome against two in flight).
  * A second write in flight keeps outcomes moving while one waits (a
  * limited queue's lock, a slow commit).
