@@ -206,9 +206,10 @@ const handOffSqlite = (keys: number): string =>
  * after it, in the same transaction, sees it). No key lock is taken: the
  * count does not change. Resolves to the tasks made due (the step tells
  * the workers of their queues about those its claim did not take) and the
- * permits no blocked task took, per key, for settleKeysOn() in a transaction of its own after this one
- * commits (taking a key's lock here, while holding the rows handed off,
- * could deadlock with an admission that holds the lock and reads them).
+ * permits no blocked task took, per key, for settleKeysOn() in a
+ * transaction of its own after this one commits (taking a key's lock here,
+ * while holding the rows handed off, could deadlock with an admission that
+ * holds the lock and reads them).
  */
 export async function handOffOn(
   exec: Exec,
@@ -235,8 +236,10 @@ export async function handOffOn(
         const key = String(row.concurrency_key)
         got.set(key, (got.get(key) ?? 0) + 1)
       }
-      for (const [key, { n }] of chunk)
-        if ((got.get(key) ?? 0) < n) rest.set(key, n - (got.get(key) ?? 0))
+      for (const [key, { n }] of chunk) {
+        const took = got.get(key) ?? 0
+        if (took < n) rest.set(key, n - took)
+      }
     }
     return { rest, handed }
   }
