@@ -299,4 +299,44 @@ describe.each(dialects)('flow control on %s', (dialect) => {
     const counts = await app.tasks.createWorker({ concurrency: 3 }).workOff()
     expect(counts.succeeded).toBe(3)
   })
+
+  it.runIf(dialect === 'sqlite')(
+    'keeps a stored outcome stored when handing on its permit fails after it (SQLite commits both)',
+    async () => {
+      const order = await app.Order.create({ total: 1 })
+      const first = await order.async('echo', { args: ['first'], concurrencyKey: 'broken' })
+      const second = await order.async('echo', { args: ['second'], concurrencyKey: 'broken' })
+      // Any hand-off of a blocked task (ready 2 → 1) fails; the outcome's write does not.
+      await t.sequelize.query(`CREATE TRIGGER refuse_hand_off BEFORE UPDATE OF ready ON async_tasks
+        WHEN OLD.ready = 2 AND NEW.ready = 1 BEGIN SELECT RAISE(ABORT, 'hand-off refused'); END`)
+      const lines = app.logger.lines.length
+      const events: string[] = []
+      const worker = app.tasks.createWorker({ concurrency: 1, pollInterval: 50 })
+      worker.on('task:lost', () => events.push('lost'))
+      worker.on('task:failure', () => events.push('failure'))
+      try {
+        const counts = await worker.workOff()
+        expect(counts.succeeded).toBe(1)
+      } finally {
+        await t.sequelize.query('DROP TRIGGER refuse_hand_off')
+      }
+      await first.reload()
+      expect(first.status).toBe('succeeded')
+      expect(first.result).toBe('first')
+      const logged = app.logger.lines.slice(lines)
+      expect(
+        logged.some((l) => /permits of 1 stored outcome\(s\) failed.*hand-off refused/.test(l)),
+      ).toBe(true)
+      expect(logged.filter((l) => /LOST|not stored|ended as failed/.test(l))).toEqual([])
+      expect(events).toEqual([])
+      // The recount gives the permit back, the sweep admits the next task.
+      const lifecycle = (
+        app.tasks.AsyncTask as unknown as { lifecycle: { recount(): Promise<number> } }
+      ).lifecycle
+      await lifecycle.recount()
+      expect((await app.tasks.createWorker({ concurrency: 1 }).workOff()).succeeded).toBe(1)
+      await second.reload()
+      expect(second.status).toBe('succeeded')
+    },
+  )
 })

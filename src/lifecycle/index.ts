@@ -230,7 +230,15 @@ export class Lifecycle extends OperatorTransitions {
     const stepped = await this.retrying(() =>
       step(this.connections, this.dialect, batch, request, workerId, this.date),
     )
-    const { rest, due } = stepped
+    const { rest, due, permitsFailed } = stepped
+    if (permitsFailed !== undefined) {
+      this.logger.error(
+        logLine(
+          'ERROR',
+          `handing on the key and queue permits of ${batch.length} stored outcome(s) failed (the upkeep's recount and sweep correct it within a minute): ${(permitsFailed as Error).message}`,
+        ),
+      )
+    }
     // Tasks handed a permit but not claimed are due now: wake this process's workers.
     if (due && due.length > 0) this.onReleased(due)
     if (rest && rest.size > 0) {

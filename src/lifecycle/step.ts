@@ -51,6 +51,11 @@ export interface Step extends Completed {
    * back short would otherwise wait for its next poll).
    */
   due?: string[]
+  /**
+   * SQLite: handing on or releasing the permits of stored outcomes failed
+   * (the outcomes stay stored); the caller logs it.
+   */
+  permitsFailed?: unknown
 }
 
 const noRecords = (): Map<number, Preloaded> => new Map()
@@ -203,10 +208,22 @@ export async function step(
     connections.transaction(async (exec) => {
       const done = await completeOn(exec, dialect, batch, workerId, date, locking)
       const { owned } = done
-      const keys = freedKeys(batch, owned)
-      const handedOff = keys.size > 0 ? await handOffOn(exec, dialect, date, keys) : undefined
-      const queues = freedQueues(batch, owned)
-      if (queues.size > 0) await releaseQueues(exec, dialect, queues)
+      let handedOff: HandedOff | undefined
+      let permitsFailed: unknown
+      try {
+        const keys = freedKeys(batch, owned)
+        if (keys.size > 0) handedOff = await handOffOn(exec, dialect, date, keys)
+        const queues = freedQueues(batch, owned)
+        if (queues.size > 0) await releaseQueues(exec, dialect, queues)
+      } catch (err) {
+        // SQLite commits the stored outcomes all the same (see below): they
+        // must not be written again, which would find their leases gone
+        // and report them lost. The permits stay counted until the
+        // upkeep's recount and sweep.
+        if (dialect !== 'sqlite') throw err
+        handedOff = undefined
+        permitsFailed = err
+      }
       const records = noRecords()
       const claiming = claimOn(exec, dialect, claim ?? NO_CLAIM, date, records)
       const stepped = (claimed: TaskRow[]): Step => ({
@@ -214,6 +231,7 @@ export async function step(
         claimed,
         records,
         ...(handedOff ? { rest: handedOff.rest, due: dueQueues(handedOff, claimed) } : {}),
+        ...(permitsFailed === undefined ? {} : { permitsFailed }),
       })
       // SQLite commits what succeeded (Connections.transaction): stored
       // outcomes stay stored when the claim fails, and the worker claims
