@@ -104,7 +104,10 @@ if (process.env.STATEMENTS) {
   })
 }
 let done = 0
-const worker = tasks.createWorker({ concurrency: 10, pollInterval: 1000 })
+const worker = tasks.createWorker({
+  concurrency: Number(process.env.CONCURRENCY ?? 10),
+  pollInterval: 1000,
+})
 const started = performance.now()
 const cpu0 = process.cpuUsage()
 const server0 = serverTicks(dialect)

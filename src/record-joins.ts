@@ -1,5 +1,5 @@
 /**
- * Which models a worker's claims read records of (PostgreSQL, default mode:
+ * Which models a worker's claims read records of (default mode:
  * lifecycle/record-join.ts has the SQL and why).
  *
  * A model joins once the worker has claimed a task of it, so the claim
@@ -57,7 +57,6 @@ export function plainFind(ctx: Context, model: ModelStatic<Model>): boolean {
 
 /** How a claim reads `model`'s records, or null when it must be loaded the ordinary way. */
 export function recordJoinOf(ctx: Context, name: string): RecordJoin | null {
-  if (ctx.dialect !== 'postgres') return null
   const model = ctx.registry.model(name)
   if (!model || !plainFind(ctx, model)) return null
   if (
@@ -80,9 +79,13 @@ export function recordJoinOf(ctx: Context, name: string): RecordJoin | null {
   }
   const names: string[] = []
   const columns: string[] = []
+  const fields: string[] = []
   for (const [attribute, definition] of Object.entries(attributes)) {
     if (definition.type?.key === 'VIRTUAL') continue
+    // Sequelize's mariadb dialect parses JSON text after the driver: left to findAll.
+    if (ctx.dialect === 'mariadb' && definition.type?.key === 'JSON') return null
     names.push(attribute)
+    fields.push(definition.field ?? attribute)
     columns.push(q.quoteIdentifier(definition.field ?? attribute))
   }
   return {
@@ -92,7 +95,22 @@ export function recordJoinOf(ctx: Context, name: string): RecordJoin | null {
     kind,
     columns,
     attributes: names,
+    fields,
+    ...(ctx.dialect === 'sqlite' ? { parse: sqliteParsers(ctx) } : {}),
   }
+}
+
+interface SqliteQuery {
+  applyParsers(type: string, value: unknown): unknown
+}
+
+/** SQLite: Sequelize's own conversion of a stored value by its column's declared type. */
+function sqliteParsers(ctx: Context): (type: string, value: unknown) => unknown {
+  const dialect = (
+    ctx.sequelize as unknown as { dialect: { Query: new (...a: unknown[]) => SqliteQuery } }
+  ).dialect
+  const query = new dialect.Query(null, ctx.sequelize, {})
+  return (type, value) => query.applyParsers(type, value)
 }
 
 /** One worker's joined models. */
@@ -101,9 +119,7 @@ export class RecordJoins {
   private list: RecordJoin[] = []
   private off = false
 
-  constructor(private readonly ctx: Context) {
-    this.off = ctx.dialect !== 'postgres'
-  }
+  constructor(private readonly ctx: Context) {}
 
   /** The joins for the next claim. */
   current(): RecordJoin[] {

@@ -24,7 +24,14 @@ import type { Exec } from './connection.js'
 import { isMysql, later, NOW, type Dialect } from './dialect.js'
 import { byClaimOrder, fromDb, type TaskRow } from './row.js'
 import { listId, shaped, type Values } from './sql.js'
-import { recordJoinSql, takeRecords, type Preloaded, type RecordJoin } from './record-join.js'
+import { isOutage } from '../transient.js'
+import {
+  readRecordsOn,
+  recordJoinSql,
+  takeRecords,
+  type Preloaded,
+  type RecordJoin,
+} from './record-join.js'
 import { countClaim, lockQueue, unlimitedGuard } from './queue-limits.js'
 
 /** What a worker asks of a claim. */
@@ -40,11 +47,14 @@ export interface ClaimRequest {
   /** The queue has limits (as the worker's upkeep last read): claim under its lock. */
   limited?: boolean
   /**
-   * PostgreSQL: read the records of these models with the claim
-   * (record-join.ts); only when the claimed tasks start at once.
+   * Read the records of these models with the claim (record-join.ts); only
+   * when the claimed tasks start at once.
    */
   records?: RecordJoin[]
-  /** The claim with `records` failed as a statement (a table changed): it ran again without. */
+  /**
+   * Reading `records` failed as a statement (a table changed): PostgreSQL's
+   * claim ran again without; elsewhere the claim stands without them.
+   */
   recordsFailed?: (err: unknown) => void
 }
 
@@ -167,7 +177,9 @@ async function claimRows(
       now: date(now),
       leaseAt: date(new Date(now.getTime() + request.leaseMs)),
     })
-    return rows.map(fromDb).sort(byClaimOrder)
+    const claimed = rows.map(fromDb).sort(byClaimOrder)
+    await readRecords(exec, dialect, request, claimed, records)
+    return claimed
   }
   if (!isMysql(dialect)) {
     // With the records of the claimed tasks, when asked (record-join.ts).
@@ -193,7 +205,7 @@ async function claimRows(
     ids: rows.map((row) => row.id),
     qp: queuePermit,
   })
-  return rows.map((row) => ({
+  const claimed = rows.map((row) => ({
     ...fromDb(row),
     status: 'running' as const,
     ready: null,
@@ -203,4 +215,31 @@ async function claimRows(
     updatedAt: claimedAt,
     permits: Number(row.permits) | queuePermit,
   }))
+  await readRecords(exec, dialect, request, claimed, records)
+  return claimed
+}
+
+/**
+ * MySQL/MariaDB and SQLite: the records of the claimed tasks, read after
+ * the claim in its transaction (record-join.ts). A SELECT that fails there
+ * leaves the transaction as it was on both: the claim stands, this worker
+ * stops reading records with its claims (said once), and the tasks load
+ * theirs the ordinary way. A lost connection fails the claim as any
+ * statement would.
+ */
+async function readRecords(
+  exec: Exec,
+  dialect: Dialect,
+  request: ClaimRequest,
+  claimed: TaskRow[],
+  records: Map<number, Preloaded> | undefined,
+): Promise<void> {
+  const joins = request.records
+  if (!records || !joins || joins.length === 0 || claimed.length === 0) return
+  try {
+    await readRecordsOn(exec, dialect, joins, claimed, records)
+  } catch (err) {
+    if (isOutage(err)) throw err
+    request.recordsFailed?.(err)
+  }
 }

@@ -1,5 +1,7 @@
 /**
- * PostgreSQL: the record of each claimed task read by the claim itself.
+ * The record of each claimed task, read with the claim.
+ *
+ * PostgreSQL: by the claim itself.
  *
  * In the default mode a claimed task starts at once, and before its method
  * runs the worker needs the task's record (`Order` 17 for
@@ -21,8 +23,21 @@
  * evaluates the test first), so a hostile or corrupt `object_id` can never
  * make the claim fail — its task is left to the ordinary load, which fails
  * that task alone.
+ *
+ * MySQL/MariaDB and SQLite: the claim cannot join (MySQL's claim locks what
+ * it reads, SQLite's is an UPDATE … RETURNING), so one SELECT per model by
+ * primary key follows it in the step's transaction (readRecordsOn). That
+ * still saves the trip through Sequelize's findAll per group, and on SQLite
+ * the `PRAGMA table_info` that Sequelize runs before every model SELECT on
+ * the one shared connection (read here once per model). The values pass
+ * the connection's type casts (MySQL: Sequelize's own `typeCast`) or, on
+ * SQLite, Sequelize's parsers by the column's declared type, as findAll's
+ * do. A task whose record is not found this way (gone, or its key spelled
+ * otherwise than the record's: another case, which a MySQL collation
+ * matches) is left to the ordinary load, which decides as it always did.
  */
-import type { Row } from './connection.js'
+import type { Exec, Row } from './connection.js'
+import type { Dialect } from './dialect.js'
 import type { Values } from './sql.js'
 
 /** What a claim needs to read one model's records. */
@@ -37,6 +52,13 @@ export interface RecordJoin {
   /** The quoted columns read, and the attribute each one fills (same order). */
   columns: string[]
   attributes: string[]
+  /** The columns' unquoted names (same order). */
+  fields: string[]
+  /**
+   * SQLite: a stored value as findAll hands it to the model, by the
+   * column's declared type (Sequelize's parsers).
+   */
+  parse?: (type: string, value: unknown) => unknown
 }
 
 /** A claimed task's record as the claim read it: the attribute values, or null if none. */
@@ -131,4 +153,74 @@ export function takeRecords(rows: Row[], joins: RecordJoin[]): Map<number, Prelo
     }
   }
   return out
+}
+
+/** The key as compared between `object_id` and the record: integers without their zeros. */
+function keyText(join: RecordJoin, key: unknown): string {
+  if (join.kind !== 'int') return String(key)
+  try {
+    return BigInt(String(key)).toString()
+  } catch {
+    return String(key)
+  }
+}
+
+/** SQLite: each join's column types, read once per process (what Sequelize reads per query). */
+const declared = new WeakMap<RecordJoin, Map<string, string>>()
+
+async function typesOf(exec: Exec, join: RecordJoin): Promise<Map<string, string>> {
+  let types = declared.get(join)
+  if (!types) {
+    const { rows } = await exec(`PRAGMA table_info(${join.table})`)
+    types = new Map(rows.map((row) => [String(row.name), String(row.type)]))
+    declared.set(join, types)
+  }
+  return types
+}
+
+const selects = new WeakMap<RecordJoin, string>()
+
+/**
+ * MySQL/MariaDB and SQLite: reads the records of `rows` (claimed tasks) for
+ * each join, one SELECT per model, and adds those found to `out` by task id.
+ */
+export async function readRecordsOn(
+  exec: Exec,
+  dialect: Dialect,
+  joins: RecordJoin[],
+  rows: Array<{ id: number; objectType: string; objectId: string | null }>,
+  out: Map<number, Preloaded>,
+): Promise<void> {
+  for (const join of joins) {
+    const tasks = new Map<string, number[]>()
+    for (const row of rows) {
+      if (!joined(join, row)) continue
+      const key = keyText(join, row.objectId)
+      const ids = tasks.get(key)
+      if (ids) ids.push(row.id)
+      else tasks.set(key, [row.id])
+    }
+    if (tasks.size === 0) continue
+    const types = dialect === 'sqlite' && join.parse ? await typesOf(exec, join) : null
+    let sql = selects.get(join)
+    if (!sql) {
+      const list = join.columns.map((column, j) => `${column} AS ${alias(0, j)}`).join(', ')
+      sql = `SELECT ${list} FROM ${join.table} WHERE ${join.pk} IN (:keys)`
+      selects.set(join, sql)
+    }
+    const pkAt = join.columns.indexOf(join.pk)
+    const { rows: found } = await exec(sql, { keys: [...tasks.keys()] })
+    for (const record of found) {
+      const ids = tasks.get(keyText(join, record[alias(0, pkAt)]))
+      if (!ids) continue
+      const values: Record<string, unknown> = {}
+      join.attributes.forEach((attribute, j) => {
+        const raw = record[alias(0, j)]
+        const type = types?.get(join.fields[j] as string)
+        values[attribute] = type !== undefined && join.parse ? join.parse(type, raw) : raw
+      })
+      // Tasks of one record share the values: RecordGroup builds one instance per record.
+      for (const id of ids) out.set(id, { model: join.model, values })
+    }
+  }
 }

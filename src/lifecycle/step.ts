@@ -198,11 +198,14 @@ export async function step(
   }
   // SQLite runs one statement alone without a transaction of ours.
   if (!flow && dialect === 'sqlite' && (batch.length === 0 || !claim)) {
-    return connections.with(async (exec) => ({
-      ...(await completeOn(exec, dialect, batch, workerId, date)),
-      claimed: claim ? await claimOn(exec, dialect, claim, date) : [],
-      records: noRecords(),
-    }))
+    return connections.with(async (exec) => {
+      const records = noRecords()
+      return {
+        ...(await completeOn(exec, dialect, batch, workerId, date)),
+        claimed: claim ? await claimOn(exec, dialect, claim, date, records) : [],
+        records,
+      }
+    })
   }
   const inOne = (locking: boolean): Promise<Step> =>
     connections.transaction(async (exec) => {
