@@ -107,6 +107,7 @@ let done = 0
 const worker = tasks.createWorker({
   concurrency: Number(process.env.CONCURRENCY ?? 10),
   pollInterval: 1000,
+  ...(process.env.QUEUES ? { queues: process.env.QUEUES.split(',') } : {}),
 })
 const started = performance.now()
 const cpu0 = process.cpuUsage()

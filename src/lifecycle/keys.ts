@@ -24,7 +24,7 @@
  * blocked could take goes back to the count, under the lock (settleKeysOn).
  * So the outcomes of a busy key do not queue behind its row lock.
  */
-import type { Exec } from './connection.js'
+import type { Exec, Row } from './connection.js'
 import { inList, isMysql, later, NOW, type Dialect } from './dialect.js'
 import { shaped } from './sql.js'
 
@@ -58,8 +58,8 @@ const admitText = (d: Dialect): string =>
 const COUNT = `UPDATE async_concurrency SET holders = :holders, updated_at = %NOW%
   WHERE concurrency_key = :key`
 
-/** SQLite: keys per hand-off statement (4 parameters each, far below SQLite's limit). */
-const SQLITE_KEYS = 100
+/** Keys per hand-off statement (SQLite, MySQL/MariaDB; 4 parameters each). */
+const HAND_OFF_KEYS = 100
 
 /** How many tasks are looked at per key and call; more are admitted by the next settle. */
 const ROOM = 200
@@ -199,6 +199,31 @@ const handOffSqlite = (keys: number): string =>
   })
 
 /**
+ * MySQL/MariaDB: handOffPick() of `keys` keys as one SELECT, each pick a
+ * parenthesized part of a UNION ALL with its own lock clause (the rows are
+ * locked as each part reads them, as one pick per key would lock them), so
+ * a batch of outcomes over many keys picks in one round trip and admits in
+ * one more, not two per key. A server whose parser refuses the form
+ * (errors 1064, 1221) turns it off for the process: handOffOn() falls back
+ * to a pick per key; the failed statement leaves the transaction as it was.
+ */
+const handOffPickMysql = (d: Dialect, keys: number): string =>
+  shaped(`hand-off:${d}:${keys}`, () =>
+    Array.from(
+      { length: keys },
+      // `pick` says whose key a row is for (the stored key may differ in case
+      // from the one asked for, which a case-insensitive collation matches).
+      (_, i) => `(${handOffPickText(d, `id, queue, ${i} AS pick`, String(i))})`,
+    ).join(' UNION ALL '),
+  )
+
+let unionPicks = true
+const refusedUnion = (err: unknown): boolean => {
+  const errno = (err as { errno?: unknown }).errno
+  return errno === 1064 || errno === 1221
+}
+
+/**
  * The hand-off of handOffCtesPg() as statements, inside a transaction of
  * ours (MySQL/MariaDB, SQLite, and PostgreSQL when the step also holds a
  * queue's lock): each freed permit of `freed` (per key, with the key's
@@ -223,8 +248,8 @@ export async function handOffOn(
   if (dialect === 'sqlite') {
     // One writer at a time: every key's pick and the write in one statement.
     const entries = [...freed]
-    for (let start = 0; start < entries.length; start += SQLITE_KEYS) {
-      const chunk = entries.slice(start, start + SQLITE_KEYS)
+    for (let start = 0; start < entries.length; start += HAND_OFF_KEYS) {
+      const chunk = entries.slice(start, start + HAND_OFF_KEYS)
       const values: Record<string, unknown> = { now: at }
       chunk.forEach(([key, { n, lim }], i) =>
         Object.assign(values, { [`key${i}`]: key, [`lim${i}`]: lim, [`n${i}`]: n }),
@@ -242,6 +267,36 @@ export async function handOffOn(
       }
     }
     return { rest, handed }
+  }
+  if (isMysql(dialect) && unionPicks && freed.size > 1) {
+    const entries = [...freed]
+    let picked: Row[] | null = []
+    const took = new Array<number>(entries.length).fill(0)
+    for (let start = 0; start < entries.length && picked; start += HAND_OFF_KEYS) {
+      const chunk = entries.slice(start, start + HAND_OFF_KEYS)
+      const values: Record<string, unknown> = {}
+      chunk.forEach(([key, { n, lim }], i) =>
+        Object.assign(values, { [`key${i}`]: key, [`lim${i}`]: lim, [`n${i}`]: n }),
+      )
+      try {
+        const { rows } = await exec(handOffPickMysql(dialect, chunk.length), values)
+        for (const row of rows) took[start + Number(row.pick)]! += 1
+        picked.push(...rows)
+      } catch (err) {
+        if (!refusedUnion(err) || start > 0) throw err
+        unionPicks = false
+        picked = null
+      }
+    }
+    if (picked) {
+      const ids = picked.map((row) => Number(row.id))
+      if (ids.length > 0) await exec(admitSql(dialect), { ids, now: at })
+      for (const row of picked) handed.push({ id: Number(row.id), queue: String(row.queue) })
+      entries.forEach(([key, { n }], i) => {
+        if ((took[i] as number) < n) rest.set(key, n - (took[i] as number))
+      })
+      return { rest, handed }
+    }
   }
   // No key lock and no wait (SKIP LOCKED): the order of the keys does not matter.
   for (const [key, { n, lim }] of freed) {
