@@ -15,7 +15,7 @@ const date = (d: Date) => d
 /** Blocked tasks by key; answers the picks and records what ran. */
 function fakeMysql(blocked: Record<string, number[]>, refuse: boolean) {
   const ran: string[] = []
-  const exec: Exec = async (sql, values = {}) => {
+  const answer = (sql: string, values: Record<string, unknown>) => {
     const text = sql.replace(/\s+/g, ' ')
     if (text.includes('UNION ALL')) {
       ran.push('union')
@@ -36,6 +36,13 @@ function fakeMysql(blocked: Record<string, number[]>, refuse: boolean) {
     }
     ran.push(`admit ${(values.ids as number[]).join(',')}`)
     return { rows: [], affected: (values.ids as number[]).length, insertId: undefined }
+  }
+  const exec: Exec = (sql, values = {}) => {
+    try {
+      return Promise.resolve(answer(sql, values))
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)))
+    }
   }
   return { exec, ran }
 }
