@@ -6,6 +6,11 @@ import { now } from './clock.js'
 
 const ENTRY = fileURLToPath(new URL('./worker-process.js', import.meta.url))
 const READY_TIMEOUT_MS = 60000
+// By-hand profiling of the worker processes, e.g.
+// BENCH_WORKER_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' (never in a measured run).
+const CHILD_ARGS = process.env.BENCH_WORKER_ARGS
+  ? process.env.BENCH_WORKER_ARGS.split(' ')
+  : process.execArgv
 
 function waitFor(child, type, timeoutMs) {
   return new Promise((resolve, reject) => {
@@ -31,10 +36,23 @@ function waitFor(child, type, timeoutMs) {
   })
 }
 
+const EXIT_WAIT_MS = 10000
+
+function exited(child, timeoutMs) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs)
+    child.once('exit', () => {
+      clearTimeout(timer)
+      resolve()
+    })
+  })
+}
+
 export async function spawnWorkers(system, settings, { processes, concurrency, onRun }) {
   const arg = JSON.stringify({ system, settings, concurrency })
   const children = Array.from({ length: processes }, () =>
-    fork(ENTRY, [arg], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+    fork(ENTRY, [arg], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: CHILD_ARGS }),
   )
   // A child that dies closes its channel; sends to it must not throw.
   children.forEach((child) => child.on('error', () => {}))
@@ -67,6 +85,8 @@ export async function spawnWorkers(system, settings, { processes, concurrency, o
       const stopped = children.map((child) => waitFor(child, 'stopped', 30000))
       children.forEach((child) => send(child, { type: 'stop' }))
       const results = await Promise.allSettled(stopped)
+      // A stopped child exits on its own (a profiling one writes its profile first).
+      await Promise.all(children.map((child) => exited(child, EXIT_WAIT_MS)))
       children.forEach((child) => child.exitCode === null && child.kill('SIGKILL'))
       const rss = results.filter((r) => r.status === 'fulfilled').map((r) => r.value.maxRss)
       return { maxRss: rss.length ? Math.max(...rss) : null }

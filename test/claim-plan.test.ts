@@ -9,6 +9,7 @@ import { QueryTypes, type Sequelize } from 'sequelize'
 import { dialects, type TestDb } from './helpers/db.js'
 import { useTestApp, type App } from './helpers/test-app.js'
 import { defineApp } from './helpers/app.js'
+import { blockedOf } from '../src/lifecycle/keys.js'
 
 const PICK = `SELECT id FROM async_tasks %HINT% WHERE ready = 1 AND queue = 'default'
   ORDER BY priority DESC, scheduled_at, id LIMIT 5`
@@ -114,6 +115,35 @@ describe.each(dialects)('claim plan on %s', (dialect) => {
       } finally {
         await one.close()
       }
+    },
+  )
+
+  it.runIf(dialect === 'postgres')(
+    "reads one key's blocked tasks by a seek, not from the start of the blocked index",
+    async () => {
+      // 20,000 tasks blocked over 50 keys, as a bulk load leaves them.
+      await sequelize.query(`INSERT INTO async_tasks (object_type, object_id, action, args, priority,
+          scheduled_at, status, queue, ready, concurrency_key, concurrency_limit, created_at, updated_at)
+        SELECT 'Order', '1', 'noop', '[]', 10, now(), 'pending', 'plan', 2, 'key' || (i % 50), 1, now(), now()
+        FROM generate_series(1, 20000) AS i`)
+      await sequelize.query('ANALYZE async_tasks')
+      const pages = async (where: string): Promise<number> => {
+        const [rows] = await sequelize.query(
+          `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) SELECT id, concurrency_limit FROM async_tasks
+           WHERE ${where} ORDER BY priority DESC, scheduled_at, id LIMIT 1`,
+        )
+        const plan = (rows[0] as { 'QUERY PLAN': Array<{ Plan: Record<string, unknown> }> })[
+          'QUERY PLAN'
+        ][0]!.Plan
+        expect(JSON.stringify(plan)).not.toMatch(/"Node Type":"Sort"/)
+        return Number(plan['Shared Hit Blocks'] ?? 0) + Number(plan['Shared Read Blocks'] ?? 0)
+      }
+      // A key far into the index: the plain terms read every entry before it.
+      const plain = await pages(`ready = 2 AND concurrency_key = 'key9'`)
+      const seek = await pages(blockedOf('postgres', `'key9'`))
+      expect(seek).toBeLessThan(10)
+      expect(plain).toBeGreaterThan(seek * 5)
+      await sequelize.query(`DELETE FROM async_tasks WHERE queue = 'plan'`)
     },
   )
 })

@@ -6,6 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest'
 import { EnqueueError } from '../src/index.js'
+import { SWEEP_KEYS } from '../src/lifecycle/keys.js'
 import { spans } from './helpers/app.js'
 import { dialects } from './helpers/db.js'
 import { useTestApp, type App } from './helpers/test-app.js'
@@ -298,6 +299,43 @@ describe.each(dialects)('flow control on %s', (dialect) => {
     await template.cancel()
     const counts = await app.tasks.createWorker({ concurrency: 3 }).workOff()
     expect(counts.succeeded).toBe(3)
+  })
+
+  it('sweeps keys in turns of SWEEP_KEYS, each admitting the first blocked task of a key with room', async () => {
+    const order = await app.Order.create({ total: 1 })
+    const now = new Date(Date.now() - 1000)
+    const keys = SWEEP_KEYS + 100
+    const rows = []
+    for (let k = 0; k < keys; k++) {
+      for (let i = 0; i < 2; i++) {
+        rows.push({
+          objectType: 'Order',
+          objectId: String(order.id),
+          action: 'echo',
+          argsJson: `[${i}]`,
+          queue: 'sweep',
+          priority: 10,
+          scheduledAt: now,
+          ready: 2,
+          concurrencyKey: `sweep-${String(k).padStart(4, '0')}`,
+          concurrencyLimit: 1,
+        })
+      }
+    }
+    await app.tasks.AsyncTask.bulkCreate(rows)
+    const lifecycle = (
+      app.tasks.AsyncTask as unknown as { lifecycle: { sweep(): Promise<number> } }
+    ).lifecycle
+    const due = () => app.tasks.AsyncTask.count({ where: { queue: 'sweep', ready: 1 } })
+    // One key per turn at most SWEEP_KEYS; the next turn goes on after the last.
+    expect(await lifecycle.sweep()).toBe(SWEEP_KEYS)
+    expect(await lifecycle.sweep()).toBe(100)
+    expect(await due()).toBe(keys)
+    // Every key is full now: the next turns admit nothing, from the first key again.
+    expect(await lifecycle.sweep()).toBe(0)
+    expect(await lifecycle.sweep()).toBe(0)
+    expect(await due()).toBe(keys)
+    await app.tasks.AsyncTask.destroy({ where: { queue: 'sweep' } })
   })
 
   it.runIf(dialect === 'sqlite')(

@@ -5,7 +5,7 @@
  */
 import { isOutage } from '../transient.js'
 import { LifecycleBase } from './base.js'
-import { ensureKeysSql, recountSql, settleKeysOn, SWEEP } from './keys.js'
+import { ensureKeysSql, recountSql, settleKeysOn, SWEEP_KEYS, sweepSql } from './keys.js'
 import { recountQueuesSql, setLimitsOn, type StoredLimits } from './queue-limits.js'
 import {
   cancelSql,
@@ -49,10 +49,21 @@ export class OperatorTransitions extends LifecycleBase {
     )
   }
 
-  /** The upkeep's sweep: admits blocked tasks of every key with room (after promotion, a lost wake-up). */
+  /** Where the next sweep goes on (keys.ts, sweepSql); null: from the first key. */
+  private sweptTo: string | null = null
+
+  /**
+   * The upkeep's sweep: admits blocked tasks of keys with room (after
+   * promotion, a lost wake-up), SWEEP_KEYS keys per call, all keys in turn.
+   */
   async sweep(): Promise<number> {
-    const { rows } = await this.retrying(() => this.connections.run(SWEEP, {}))
-    return this.admit(rows.map((row) => String(row.concurrency_key)))
+    const after = this.sweptTo
+    const { rows } = await this.retrying(() =>
+      this.connections.run(sweepSql(this.dialect, after !== null), after === null ? {} : { after }),
+    )
+    this.sweptTo = rows.length >= SWEEP_KEYS ? String(rows[rows.length - 1]?.concurrency_key) : null
+    const room = rows.filter((row) => Number(row.room) === 1)
+    return this.admit(room.map((row) => String(row.concurrency_key)))
   }
 
   /**
