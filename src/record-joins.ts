@@ -59,6 +59,30 @@ export function plainFind(ctx: Context, model: ModelStatic<Model>): boolean {
 export function recordJoinOf(ctx: Context, name: string): RecordJoin | null {
   const model = ctx.registry.model(name)
   if (!model || !plainFind(ctx, model)) return null
+  return joinFor(ctx, name)
+}
+
+/** Joins by model name, built once per installation (SQLite reads column types once per join). */
+const built = new WeakMap<Context, Map<string, RecordJoin | null>>()
+
+/**
+ * How `name`'s records are read by primary key, or null when its key or
+ * its table does not allow it. Whether `findByPk` is a plain SELECT
+ * (plainFind) is the caller's to ask, each time: hooks can be added later.
+ */
+export function joinFor(ctx: Context, name: string): RecordJoin | null {
+  let byName = built.get(ctx)
+  if (!byName) {
+    byName = new Map()
+    built.set(ctx, byName)
+  }
+  if (!byName.has(name)) byName.set(name, shapeOf(ctx, name))
+  return byName.get(name) ?? null
+}
+
+function shapeOf(ctx: Context, name: string): RecordJoin | null {
+  const model = ctx.registry.model(name)
+  if (!model) return null
   if (
     (ctx.sequelize as unknown as { options: { quoteIdentifiers?: boolean } }).options
       .quoteIdentifiers === false

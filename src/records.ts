@@ -15,6 +15,8 @@ import type { Model, ModelStatic } from 'sequelize'
 import type { Context } from './context.js'
 import { RecordNotFoundError, UnknownTargetError } from './errors.js'
 import type { RecordRef } from './record-ref.js'
+import type { RecordJoin } from './lifecycle/index.js'
+import { joinFor, plainFind } from './record-joins.js'
 
 interface ByModel {
   model: ModelStatic<Model> | undefined
@@ -71,15 +73,23 @@ export class RecordGroup {
     entry.found.set(key, entry.model.build(values as never, options))
   }
 
-  /** One query per model for every record wanted. */
+  /**
+   * One query per model for every record wanted: a plain SELECT by primary
+   * key where `findByPk` is one (record-joins.ts decides; values as
+   * `findAll` hands them to the model), else `findAll`. Records the SELECT
+   * did not find, or all of them if it failed, go to `findAll`, which says
+   * what is wrong.
+   */
   async load(): Promise<void> {
     await Promise.all(
-      [...this.byModel.values()].map(async (entry) => {
+      [...this.byModel].map(async ([name, entry]) => {
         if (!entry.model || entry.ids.size === 0) return
         const model = entry.model
         const pk = model.primaryKeyAttribute
         try {
-          const ids = [...entry.ids].filter((id) => !entry.found.has(id) && !entry.missing.has(id))
+          let ids = [...entry.ids].filter((id) => !entry.found.has(id) && !entry.missing.has(id))
+          const join = ids.length > 0 && plainFind(this.ctx, model) ? joinFor(this.ctx, name) : null
+          if (join) ids = await this.read(join, entry, ids)
           if (ids.length === 0) return
           const records =
             ids.length === 1
@@ -91,6 +101,26 @@ export class RecordGroup {
         }
       }),
     )
+  }
+
+  /** Reads `ids` with one SELECT; resolves to those it did not find. */
+  private async read(join: RecordJoin, entry: ByModel, ids: string[]): Promise<string[]> {
+    const model = entry.model as ModelStatic<Model>
+    let read
+    try {
+      read = await this.ctx.lifecycle.readRecords(
+        join,
+        ids.map((objectId, i) => ({ id: i, objectType: join.model, objectId })),
+      )
+    } catch {
+      return ids
+    }
+    entry.attributes ??= Object.keys(model.getAttributes())
+    const options = { isNewRecord: false, raw: true, attributes: entry.attributes }
+    for (const [i, { values }] of read) {
+      if (values) entry.found.set(ids[i] as string, model.build(values as never, options))
+    }
+    return ids.filter((id) => !entry.found.has(id))
   }
 
   /** The loaded record for `ref`; throws what a task that needs it must fail with. */

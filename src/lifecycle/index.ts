@@ -27,6 +27,7 @@ import { heartbeatSql, heldByWorkerSql, releaseSql } from './lease.js'
 import { releaseQueues } from './queue-limits.js'
 import { OperatorTransitions } from './operator.js'
 import type { TaskRow } from './row.js'
+import { readRecordsOn, type Preloaded, type RecordJoin } from './record-join.js'
 import type { Exec } from './connection.js'
 import { giveBack, step, type Step } from './step.js'
 import { failLost, promote, requeueLost } from './upkeep.js'
@@ -59,6 +60,23 @@ export { fromDb, labelOf, toInstance, type TaskRow } from './row.js'
 import { strOrNull } from './row.js'
 
 export class Lifecycle extends OperatorTransitions {
+  /**
+   * The records of `rows` (ids and the object each names) of one model, by
+   * primary key, one SELECT, outside any transaction (record-join.ts).
+   */
+  readRecords(
+    join: RecordJoin,
+    rows: Array<{ id: number; objectType: string; objectId: string | null }>,
+  ): Promise<Map<number, Preloaded>> {
+    return this.retrying(() =>
+      this.connections.with(async (exec) => {
+        const out = new Map<number, Preloaded>()
+        await readRecordsOn(exec, this.dialect, [join], rows, out)
+        return out
+      }),
+    )
+  }
+
   /**
    * Told which queues got due work when waiting tasks were released, or
    * tasks handed a key's permit were not claimed (wakes this process's workers).

@@ -179,10 +179,13 @@ async function typesOf(exec: Exec, join: RecordJoin): Promise<Map<string, string
 }
 
 const selects = new WeakMap<RecordJoin, string>()
+const PG_TYPE = { int: 'bigint', text: 'text', uuid: 'uuid' } as const
 
 /**
- * MySQL/MariaDB and SQLite: reads the records of `rows` (claimed tasks) for
- * each join, one SELECT per model, and adds those found to `out` by task id.
+ * Reads the records of `rows` (claimed tasks) for each join, one SELECT per
+ * model, and adds those found to `out` by task id: after the claim on
+ * MySQL/MariaDB and SQLite, and on every dialect for a group of tasks that
+ * start together (records.ts) when the claim did not read them.
  */
 export async function readRecordsOn(
   exec: Exec,
@@ -205,7 +208,11 @@ export async function readRecordsOn(
     let sql = selects.get(join)
     if (!sql) {
       const list = join.columns.map((column, j) => `${column} AS ${alias(0, j)}`).join(', ')
-      sql = `SELECT ${list} FROM ${join.table} WHERE ${join.pk} IN (:keys)`
+      const where =
+        dialect === 'postgres'
+          ? `${join.pk} = ANY(:keys::${PG_TYPE[join.kind]}[])`
+          : `${join.pk} IN (:keys)`
+      sql = `SELECT ${list} FROM ${join.table} WHERE ${where}`
       selects.set(join, sql)
     }
     const pkAt = join.columns.indexOf(join.pk)
