@@ -221,10 +221,10 @@ export async function step(
       } catch (err) {
         // SQLite commits the stored outcomes all the same (see below): they
         // must not be written again, which would find their leases gone
-        // and report them lost. The permits stay counted until the
-        // upkeep's recount and sweep.
+        // and report them lost. A hand-off that completed before the
+        // failure is committed too and reported as usual; what failed
+        // stays counted until the upkeep's recount and sweep.
         if (dialect !== 'sqlite') throw err
-        handedOff = undefined
         permitsFailed = err
       }
       const records = noRecords()
