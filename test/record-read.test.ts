@@ -9,12 +9,12 @@
  * changes under the worker turns the reading off, said once. PostgreSQL,
  * whose claim joins the records, is in record-join.test.ts.
  */
-import { isDeepStrictEqual } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DataTypes, Model, type Sequelize } from 'sequelize'
 import { installAsync, type AsyncTask } from '../src/index.js'
 import { createDb, dialects, type TestDb } from './helpers/db.js'
 import { quietLogger } from './helpers/app.js'
+import { seenAgainstFresh } from './helpers/record-compare.js'
 
 type Enqueuer = { async(action: string, options?: object): Promise<AsyncTask> }
 const on = (record: Model | null | undefined): Enqueuer => record as unknown as Enqueuer
@@ -23,23 +23,8 @@ class Widget extends Model {
   declare id: number
   declare label: string
   /** The record as the method saw it, against findByPk now. */
-  async inspect() {
-    const fresh = (await Widget.findByPk(this.id, { logging: false })) as Widget
-    const mine = this.get({ plain: true }) as Record<string, unknown>
-    const theirs = fresh.get({ plain: true }) as Record<string, unknown>
-    return {
-      same: isDeepStrictEqual(mine, theirs),
-      types: Object.keys(theirs)
-        .filter((k) => {
-          const a = mine[k]
-          const b = theirs[k]
-          return typeof a !== typeof b || a instanceof Date !== b instanceof Date
-        })
-        .sort(),
-      isNewRecord: this.isNewRecord,
-      changed: this.changed(),
-      full: (this as unknown as { full: string }).full,
-    }
+  inspect() {
+    return seenAgainstFresh(this, Widget)
   }
   async rename(label: string) {
     this.label = label

@@ -263,41 +263,29 @@ export async function handOffOn(
   const rest = new Map<string, number>()
   const handed: HandedOff['handed'] = []
   const at = date(new Date())
+  const entries = [...freed]
   if (dialect === 'sqlite') {
     // One writer at a time: every key's pick and the write in one statement.
-    const entries = [...freed]
+    const took = new Array<number>(entries.length).fill(0)
     for (let start = 0; start < entries.length; start += HAND_OFF_KEYS) {
       const chunk = entries.slice(start, start + HAND_OFF_KEYS)
-      const values: Record<string, unknown> = { now: at }
-      chunk.forEach(([key, { n, lim }], i) =>
-        Object.assign(values, { [`key${i}`]: key, [`lim${i}`]: lim, [`n${i}`]: n }),
-      )
-      const { rows } = await exec(handOffSqlite(chunk.length), values)
-      const got = new Map<string, number>()
+      const { rows } = await exec(handOffSqlite(chunk.length), keyValues(chunk, { now: at }))
+      // SQLite compares keys exactly: a row's key names its entry.
+      const index = new Map(chunk.map(([key], i) => [key, start + i]))
       for (const row of rows) {
         handed.push({ id: Number(row.id), queue: String(row.queue) })
-        const key = String(row.concurrency_key)
-        got.set(key, (got.get(key) ?? 0) + 1)
-      }
-      for (const [key, { n }] of chunk) {
-        const took = got.get(key) ?? 0
-        if (took < n) rest.set(key, n - took)
+        took[index.get(String(row.concurrency_key)) as number]! += 1
       }
     }
-    return { rest, handed }
+    return { rest: untaken(entries, took), handed }
   }
   if (isMysql(dialect) && unionPicks && freed.size > 1) {
-    const entries = [...freed]
     let picked: Row[] | null = []
     const took = new Array<number>(entries.length).fill(0)
     for (let start = 0; start < entries.length && picked; start += HAND_OFF_KEYS) {
       const chunk = entries.slice(start, start + HAND_OFF_KEYS)
-      const values: Record<string, unknown> = {}
-      chunk.forEach(([key, { n, lim }], i) =>
-        Object.assign(values, { [`key${i}`]: key, [`lim${i}`]: lim, [`n${i}`]: n }),
-      )
       try {
-        const { rows } = await exec(handOffPickMysql(dialect, chunk.length), values)
+        const { rows } = await exec(handOffPickMysql(dialect, chunk.length), keyValues(chunk))
         for (const row of rows) took[start + Number(row.pick)]! += 1
         picked.push(...rows)
       } catch (err) {
@@ -310,10 +298,7 @@ export async function handOffOn(
       const ids = picked.map((row) => Number(row.id))
       if (ids.length > 0) await exec(admitSql(dialect), { ids, now: at })
       for (const row of picked) handed.push({ id: Number(row.id), queue: String(row.queue) })
-      entries.forEach(([key, { n }], i) => {
-        if ((took[i] as number) < n) rest.set(key, n - (took[i] as number))
-      })
-      return { rest, handed }
+      return { rest: untaken(entries, took), handed }
     }
   }
   // No key lock and no wait (SKIP LOCKED): the order of the keys does not matter.
@@ -325,6 +310,25 @@ export async function handOffOn(
     if (ids.length < n) rest.set(key, n - ids.length)
   }
   return { rest, handed }
+}
+
+type Freed = [key: string, freed: { n: number; lim: number }]
+
+/** The parameters of a one-statement hand-off over `chunk`'s keys: `:key<i>`, `:lim<i>`, `:n<i>`. */
+function keyValues(chunk: Freed[], values: Record<string, unknown> = {}): Record<string, unknown> {
+  chunk.forEach(([key, { n, lim }], i) =>
+    Object.assign(values, { [`key${i}`]: key, [`lim${i}`]: lim, [`n${i}`]: n }),
+  )
+  return values
+}
+
+/** The freed permits no blocked task took, per key (`took[i]`: tasks handed `entries[i]`'s). */
+function untaken(entries: Freed[], took: number[]): Map<string, number> {
+  const rest = new Map<string, number>()
+  entries.forEach(([key, { n }], i) => {
+    if ((took[i] as number) < n) rest.set(key, n - (took[i] as number))
+  })
+  return rest
 }
 
 /** What handOffOn() did: the permits nobody took (per key), and the tasks made due. */
